@@ -1,0 +1,158 @@
+/**
+ * The embedded database: DynamoDB Local 1.25 from the jar shipped in the npm package
+ * `amplify-dynamodb-simulator` (see ../shared/docs/toolchain.md; the packages that download the jar
+ * at run time cannot work on these machines).
+ *
+ * The Java process is started behind a tiny shell watchdog that holds a pipe from this process:
+ * whenever this Node process goes away — normal exit, Ctrl-C, an uncaught error, even SIGKILL —
+ * the pipe closes and the watchdog stops Java. No orphaned JVMs, without relying on exit hooks.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+
+export interface DynamoLocalOptions {
+  /** Keep data in this folder; in memory when unset. */
+  dbPath?: string;
+  /** Port to listen on; a free one when unset. */
+  port?: number;
+  /** Milliseconds to wait for the first answer. */
+  startTimeoutMs?: number;
+}
+
+export interface DynamoLocal {
+  endpoint: string;
+  port: number;
+  pid: number | undefined;
+  stop(): Promise<void>;
+}
+
+export class JavaMissingError extends Error {
+  constructor(detail: string) {
+    super(
+      `DynamoDB Local needs Java 17 or newer, and \`java\` could not be run (${detail}).\n` +
+        'Install it, e.g. on Debian/Ubuntu: `apt-get update && apt-get install -y openjdk-17-jre-headless`,\n' +
+        'or point JAVA_HOME at an existing JDK.',
+    );
+    this.name = 'JavaMissingError';
+  }
+}
+
+const WATCHDOG = [
+  'exec 3<&0', // keep the pipe from Node on fd 3; background jobs get /dev/null as stdin
+  '"$@" </dev/null &',
+  'child=$!',
+  '(cat <&3 >/dev/null; kill "$child" 2>/dev/null) &',
+  'trap \'kill "$child" 2>/dev/null; wait "$child"; exit 0\' INT TERM',
+  'wait "$child"',
+].join('\n');
+
+export function javaBinary(): string {
+  return process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+}
+
+export function assertJava(): void {
+  try {
+    execFileSync(javaBinary(), ['-version'], { stdio: 'pipe' });
+  } catch (error) {
+    throw new JavaMissingError(error instanceof Error ? error.message.split('\n')[0]! : String(error));
+  }
+}
+
+export function emulatorDirectory(): string {
+  const require = createRequire(import.meta.url);
+  return join(dirname(require.resolve('amplify-dynamodb-simulator/package.json')), 'emulator');
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promise<DynamoLocal> {
+  assertJava();
+  const emulator = emulatorDirectory();
+  const port = options.port ?? (await freePort());
+  const storage = options.dbPath ? ['-dbPath', options.dbPath] : ['-inMemory'];
+  if (options.dbPath) mkdirSync(options.dbPath, { recursive: true });
+  const javaArgs = [
+    '-XX:TieredStopAtLevel=1',
+    '-XX:+UseSerialGC',
+    '-Xshare:auto',
+    `-Djava.library.path=${join(emulator, 'DynamoDBLocal_lib')}`,
+    '-jar',
+    join(emulator, 'DynamoDBLocal.jar'),
+    ...storage,
+    '-port',
+    String(port),
+  ];
+  const child = spawn('/bin/sh', ['-c', WATCHDOG, 'dynamodb-local', javaBinary(), ...javaArgs], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const collect = (chunk: Buffer) => {
+    if (output.length < 8_000) output += chunk.toString();
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  // The pipe must not keep the event loop alive, nor should the child's output.
+  for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as unknown as { unref?: () => void })?.unref?.();
+  child.unref();
+
+  const endpoint = `http://127.0.0.1:${port}`;
+  try {
+    await waitUntilReady(endpoint, child, options.startTimeoutMs ?? 30_000);
+  } catch (error) {
+    await stopChild(child);
+    throw new Error(`DynamoDB Local did not start: ${(error as Error).message}\n${output.trim()}`);
+  }
+  return { endpoint, port, pid: child.pid, stop: () => stopChild(child) };
+}
+
+async function waitUntilReady(endpoint: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
+  const deadline = Date.now() + timeoutMs;
+  try {
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`java exited with code ${child.exitCode}`);
+      try {
+        await client.send(new ListTablesCommand({ Limit: 1 }));
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    throw new Error(`no answer within ${timeoutMs} ms`);
+  } finally {
+    client.destroy();
+  }
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    // Closing the pipe is what the watchdog waits for; SIGTERM covers a watchdog that is busy.
+    child.stdin?.end();
+    child.kill('SIGTERM');
+  });
+}

@@ -1,0 +1,41 @@
+/**
+ * A DynamoDB table of its own for each test file, on the run's DynamoDB Local, so files run in
+ * parallel without seeing each other's items. Refuses any endpoint that is not on this machine: a
+ * test must never be able to write to a real table.
+ */
+import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, inject } from 'vitest';
+import { createDatabase, type Database } from '../../packages/core/src/db/client.ts';
+import { createTableInput } from '../../packages/core/src/db/table.ts';
+
+export function localEndpoint(): string {
+  const endpoint = inject('dynamoEndpoint');
+  const host = new URL(endpoint).hostname;
+  if (host !== '127.0.0.1' && host !== 'localhost') throw new Error(`refusing non-local DynamoDB endpoint ${endpoint}`);
+  return endpoint;
+}
+
+export async function createTestTable(prefix = 'test'): Promise<Database> {
+  const tableName = `${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+  const db = createDatabase({ tableName, endpoint: localEndpoint() });
+  await db.client.send(new CreateTableCommand(createTableInput(tableName)));
+  db.requests.reset();
+  return db;
+}
+
+/** Registers beforeAll/afterAll hooks and returns a getter for this file's database. */
+export function useTestDatabase(prefix?: string): () => Database {
+  let db: Database | undefined;
+  beforeAll(async () => {
+    db = await createTestTable(prefix);
+  });
+  afterAll(async () => {
+    if (!db) return;
+    await db.client.send(new DeleteTableCommand({ TableName: db.tableName })).catch(() => {});
+    db.client.destroy();
+  });
+  return () => {
+    if (!db) throw new Error('test database not ready (use it inside a test or hook)');
+    return db;
+  };
+}
