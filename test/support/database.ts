@@ -3,15 +3,16 @@
  * parallel without seeing each other's items. Refuses any endpoint that is not on this machine: a
  * test must never be able to write to a real table.
  */
+
+import { createDatabase, createTableInput, type Database } from '@ade/core';
 import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, inject } from 'vitest';
-import { createDatabase, type Database } from '../../packages/core/src/db/client.ts';
-import { createTableInput } from '../../packages/core/src/db/table.ts';
 
 export function localEndpoint(): string {
   const endpoint = inject('dynamoEndpoint');
   const host = new URL(endpoint).hostname;
-  if (host !== '127.0.0.1' && host !== 'localhost') throw new Error(`refusing non-local DynamoDB endpoint ${endpoint}`);
+  if (host !== '127.0.0.1' && host !== 'localhost')
+    throw new Error(`refusing non-local DynamoDB endpoint ${endpoint}`);
   return endpoint;
 }
 

@@ -3,8 +3,9 @@
  * file. It is stopped in teardown — which vitest runs on failures too — and, should this process die
  * some other way, by the watchdog in `startDynamoLocal`.
  */
+
+import { startDynamoLocal } from '@ade/local/dynamodb-local';
 import type { TestProject } from 'vitest/node';
-import { startDynamoLocal } from '../../packages/local/src/dynamodb-local.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -25,7 +25,8 @@ export type IndexName = keyof typeof tableDefinition.globalIndexes;
 /** All key attributes are strings. */
 function keyAttributes(): string[] {
   const names: string[] = [tableDefinition.partitionKey, tableDefinition.sortKey];
-  for (const index of Object.values(tableDefinition.globalIndexes)) names.push(index.partitionKey, index.sortKey);
+  for (const index of Object.values(tableDefinition.globalIndexes))
+    names.push(index.partitionKey, index.sortKey);
   return names;
 }
 

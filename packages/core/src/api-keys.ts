@@ -1,0 +1,151 @@
+/**
+ * API keys: created (secret shown once), listed, revoked, and used to authenticate requests.
+ * Operator keys are made only by trusted scripts (bootstrap, demo seed), never through the API.
+ */
+import { z } from 'zod';
+import {
+  type ApiKeyDraft,
+  decodeKeyId,
+  draftApiKey,
+  type KeyOwner,
+  ownerPartition,
+  parseToken,
+  secretMatches,
+} from './api-key-secret.ts';
+import { type AuditScope, auditPut } from './audit.ts';
+import { authorize } from './authz.ts';
+import { type Actor, describeActor, type Role, useActor } from './context.ts';
+import type { AdeService, ApiKeyItem } from './entities/service.ts';
+import { AppError } from './errors.ts';
+import { type PageArgs, paginate } from './pagination.ts';
+import { authorizeInTenant } from './tenancy.ts';
+import { commit } from './transaction.ts';
+import { nameSchema, parseInput, roleSchema } from './validation.ts';
+
+/** lastUsedAt is refreshed at most this often, so authentication stays one read on hot keys. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+const createSchema = z.object({ name: nameSchema, role: roleSchema });
+
+function auditScope(item: ApiKeyItem): AuditScope | undefined {
+  if (item.tenantId) return { tenantId: item.tenantId, partnerId: item.partnerId };
+  if (item.partnerId) return { partnerId: item.partnerId };
+  return undefined; // operator keys: their creation is logged by the script that makes them
+}
+
+export function apiKeyOperations(service: AdeService) {
+  const { apiKey } = service.entities;
+
+  /** Authorizes managing keys of `owner`. Tenant owners must be entered with inTenant first. */
+  function authorizeOwner(owner: KeyOwner, action: 'apiKey:manage' | 'apiKey:read'): void {
+    const actor = useActor();
+    if (owner.kind === 'tenant') {
+      const tenantId = authorizeInTenant(action);
+      if (tenantId !== owner.tenantId) throw AppError.notFound(`Tenant ${owner.tenantId}`);
+    } else if (owner.kind === 'partner') {
+      authorize(actor, action, { kind: 'partner', partnerId: owner.partnerId });
+    } else if (actor.kind !== 'system' && actor.kind !== 'operator') {
+      throw AppError.forbidden('Only the operator manages operator keys.');
+    } else {
+      authorize(actor, action, { kind: 'global' });
+    }
+  }
+
+  async function create(owner: KeyOwner, input: { name: string; role: Role }): Promise<ApiKeyDraft> {
+    authorizeOwner(owner, 'apiKey:manage');
+    const { name, role } = parseInput(createSchema, input);
+    const draft = draftApiKey({ owner, name, role, createdBy: describeActor(useActor()).id });
+    const scope = auditScope(draft.item);
+    await commit(service, (e) => [
+      e.apiKey.create(draft.item).commit(),
+      ...(scope
+        ? [
+            auditPut(e, {
+              scope,
+              action: 'apiKey.create',
+              targetType: 'ApiKey',
+              targetId: draft.item.keyId,
+              details: { name, role },
+            }),
+          ]
+        : []),
+    ]);
+    return draft;
+  }
+
+  async function revoke(owner: KeyOwner, keyId: string): Promise<ApiKeyItem> {
+    authorizeOwner(owner, 'apiKey:manage');
+    const partition = ownerPartition(
+      owner.kind === 'operator' ? 'op' : owner.kind === 'partner' ? owner.partnerId : owner.tenantId,
+    );
+    const existing = (await apiKey.get({ partition, keyId }).go()).data;
+    if (!existing) throw AppError.notFound(`API key ${keyId}`);
+    if (existing.revokedAt) return existing; // revoking twice is a no-op, not an error
+    const revokedAt = new Date().toISOString();
+    const revokedBy = describeActor(useActor()).id;
+    const scope = auditScope(existing);
+    await commit(service, (e) => [
+      e.apiKey
+        .patch({ partition, keyId })
+        .set({ revokedAt, revokedBy })
+        .where((a, { notExists }) => notExists(a.revokedAt))
+        .commit(),
+      ...(scope
+        ? [auditPut(e, { scope, action: 'apiKey.revoke', targetType: 'ApiKey', targetId: keyId })]
+        : []),
+    ]);
+    return { ...existing, revokedAt, revokedBy };
+  }
+
+  async function list(owner: KeyOwner, args: PageArgs) {
+    authorizeOwner(owner, 'apiKey:read');
+    const partition = ownerPartition(
+      owner.kind === 'operator' ? 'op' : owner.kind === 'partner' ? owner.partnerId : owner.tenantId,
+    );
+    return paginate(
+      args,
+      (item: ApiKeyItem) => item.keyId,
+      (value) => /^key_[0-9A-HJKMNP-TV-Z]{26}$/.test(value),
+      async (after, limit) => {
+        const query = apiKey.query.byOwner({ partition });
+        const { data } = await (after ? query.gt({ keyId: after }) : query).go({ limit });
+        return data;
+      },
+    );
+  }
+
+  /**
+   * The actor behind a bearer token, or UNAUTHENTICATED (one message for unknown, revoked and wrong
+   * secrets, so the answer tells an attacker nothing). One GetItem; a write at most once a minute.
+   */
+  async function authenticate(token: string): Promise<Actor> {
+    const { partition, keyId, secretPart } = parseToken(token);
+    const item = (await apiKey.get({ partition, keyId }).go()).data;
+    if (!item || item.revokedAt || !secretMatches(item, secretPart)) {
+      throw AppError.unauthenticated('The API key is unknown or revoked.');
+    }
+    const now = Date.now();
+    if (!item.lastUsedAt || now - Date.parse(item.lastUsedAt) > LAST_USED_RESOLUTION_MS) {
+      await apiKey
+        .patch({ partition, keyId })
+        .set({ lastUsedAt: new Date(now).toISOString() })
+        .go()
+        .catch(() => {}); // bookkeeping must never fail a request
+    }
+    return actorOf(item);
+  }
+
+  return { create, revoke, list, authenticate, decodeKeyId };
+}
+
+function actorOf(item: ApiKeyItem): Actor {
+  const role = item.role as Role;
+  if (item.ownerKind === 'tenant') {
+    return { kind: 'tenant', role, keyId: item.keyId, partnerId: item.partnerId!, tenantId: item.tenantId! };
+  }
+  if (item.ownerKind === 'partner')
+    return { kind: 'partner', role, keyId: item.keyId, partnerId: item.partnerId! };
+  return { kind: 'operator', role, keyId: item.keyId };
+}
+
+export type ApiKeyOperations = ReturnType<typeof apiKeyOperations>;

@@ -1,0 +1,88 @@
+/**
+ * Audit events: what changed, who changed it, with what outcome. Successful changes are recorded
+ * inside their own transaction (see transaction.ts); refusals of an authorized actor's change
+ * (a rule or a conflict) are recorded on their own. Authorization refusals are not written into the
+ * target's log — a stranger probing ids must not be able to write into another tenant's data.
+ */
+
+import { type Actor, describeActor, useActor, useRequestId } from './context.ts';
+import { AUDIT_RETENTION_SECONDS } from './entities/audit-event.ts';
+import { partitions } from './entities/common.ts';
+import type { AdeService, AuditEventItem } from './entities/service.ts';
+import { newId } from './ids.ts';
+import { type PageArgs, paginate } from './pagination.ts';
+import type { TxEntities } from './transaction.ts';
+
+export type AuditScope =
+  | { tenantId: string; partnerId?: string }
+  | { partnerId: string; tenantId?: undefined };
+
+export interface AuditInput {
+  scope: AuditScope;
+  action: string;
+  targetType: string;
+  targetId: string;
+  outcome?: 'SUCCESS' | 'FAILURE';
+  reason?: string;
+  details?: Record<string, unknown>;
+}
+
+export function auditRecord(input: AuditInput, actor: Actor = useActor()): AuditEventItem {
+  const { kind, id } = describeActor(actor);
+  const now = new Date();
+  const partition = input.scope.tenantId
+    ? partitions.tenant(input.scope.tenantId)
+    : partitions.partner(input.scope.partnerId as string);
+  return {
+    partition,
+    eventId: newId('auditEvent'),
+    tenantId: input.scope.tenantId,
+    partnerId: input.scope.partnerId,
+    action: input.action,
+    actorKind: kind,
+    actorId: id,
+    targetType: input.targetType,
+    targetId: input.targetId,
+    outcome: input.outcome ?? 'SUCCESS',
+    reason: input.reason,
+    details: input.details,
+    requestId: useRequestId(),
+    at: now.toISOString(),
+    expiresAt: Math.floor(now.getTime() / 1000) + AUDIT_RETENTION_SECONDS,
+  };
+}
+
+/** The transaction item that writes `input` as an audit event. */
+export function auditPut(entities: TxEntities, input: AuditInput) {
+  return entities.auditEvent.put(auditRecord(input)).commit();
+}
+
+export function auditOperations(service: AdeService) {
+  const { auditEvent } = service.entities;
+  return {
+    /** Records a refused change on its own (best effort: the refusal is what the caller sees). */
+    async recordFailure(input: Omit<AuditInput, 'outcome'>): Promise<void> {
+      await auditEvent
+        .put(auditRecord({ ...input, outcome: 'FAILURE' }))
+        .go()
+        .catch(() => {});
+    },
+
+    /** Newest first. The caller has authorized access to `partition`. */
+    listPartition(partition: string, args: PageArgs) {
+      return paginate(
+        args,
+        (item: AuditEventItem) => item.eventId,
+        (value) => /^aud_[0-9A-HJKMNP-TV-Z]{26}$/.test(value),
+        async (after, limit) => {
+          const query = auditEvent.query.byScope({ partition });
+          const ranged = after ? query.lt({ eventId: after }) : query;
+          const { data } = await ranged.go({ order: 'desc', limit });
+          return data;
+        },
+      );
+    },
+  };
+}
+
+export type AuditOperations = ReturnType<typeof auditOperations>;

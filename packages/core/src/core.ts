@@ -1,0 +1,30 @@
+/**
+ * The domain, composed over one database. Everything a transport (GraphQL, device HTTP routes,
+ * scripts) may do goes through the object this returns; each operation authorizes itself from the
+ * request context (context.ts) and keys tenant data by the tenant that context carries.
+ */
+import { apiKeyOperations } from './api-keys.ts';
+import { auditOperations } from './audit.ts';
+import type { Database } from './db/client.ts';
+import { createService } from './entities/service.ts';
+import { partnerOperations } from './partners.ts';
+import { policyOperations } from './policies/index.ts';
+import { tenancyOperations } from './tenancy.ts';
+import { tenantOperations } from './tenants.ts';
+
+export function createCore(db: Database) {
+  const service = createService(db);
+  const tenancy = tenancyOperations(service);
+  return {
+    db,
+    service,
+    tenancy,
+    audit: auditOperations(service),
+    partners: partnerOperations(service),
+    tenants: tenantOperations(service, tenancy),
+    policies: policyOperations(service),
+    apiKeys: apiKeyOperations(service),
+  };
+}
+
+export type Core = ReturnType<typeof createCore>;

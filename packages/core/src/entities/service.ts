@@ -1,0 +1,29 @@
+import { type EntityItem, Service } from 'electrodb';
+import type { Database } from '../db/client.ts';
+import { apiKeyEntity } from './api-key.ts';
+import { auditEventEntity } from './audit-event.ts';
+import { partnerEntity } from './partner.ts';
+import { policyEntity } from './policy.ts';
+import { tenantEntity } from './tenant.ts';
+
+export function createService(db: Database) {
+  const config = { table: db.tableName, client: db.document };
+  return new Service(
+    {
+      partner: partnerEntity(config),
+      tenant: tenantEntity(config),
+      policy: policyEntity(config),
+      apiKey: apiKeyEntity(config),
+      auditEvent: auditEventEntity(config),
+    },
+    config,
+  );
+}
+
+export type AdeService = ReturnType<typeof createService>;
+type Entities = AdeService['entities'];
+export type PartnerItem = EntityItem<Entities['partner']>;
+export type TenantItem = EntityItem<Entities['tenant']>;
+export type PolicyItem = EntityItem<Entities['policy']>;
+export type ApiKeyItem = EntityItem<Entities['apiKey']>;
+export type AuditEventItem = EntityItem<Entities['auditEvent']>;

@@ -1,0 +1,78 @@
+/**
+ * The one error type of the domain. Expected failures carry a stable `code` that scripts can
+ * branch on and a `message` a person can act on; the edges map `kind` to a transport (GraphQL
+ * payload errors and `extensions.code`, HTTP status, Apple's error bodies). Anything that is not an
+ * AppError is unexpected: masked at the edge and logged with the request id.
+ */
+export type ErrorKind =
+  | 'unauthenticated' // no or bad credentials
+  | 'forbidden' // authenticated, but this actor may not do this
+  | 'not_found' // does not exist, or exists in a scope the actor cannot see (never reveal which)
+  | 'validation' // input is malformed
+  | 'conflict' // the input is fine but the current state refuses it (rules, concurrent change)
+  | 'limit'; // a size, depth or cost limit
+
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'VALIDATION_FAILED'
+  | 'INVALID_ID'
+  | 'INVALID_CURSOR'
+  | 'PAGE_SIZE_TOO_LARGE'
+  | 'POLICY_CYCLE'
+  | 'POLICY_IS_ROOT'
+  | 'POLICY_HAS_CHILDREN'
+  | 'POLICY_TREE_TOO_DEEP'
+  | 'TOO_MANY_CHILDREN'
+  | 'VERSION_MISMATCH'
+  | 'CONCURRENT_CHANGE'
+  | 'ALREADY_REVOKED'
+  | 'TENANT_CONTEXT_MISSING';
+
+export interface FieldProblem {
+  /** Path of the offending input field, e.g. `['input', 'name']`. */
+  path: string[];
+  message: string;
+}
+
+export class AppError extends Error {
+  readonly kind: ErrorKind;
+  readonly code: ErrorCode;
+  readonly problems: FieldProblem[];
+
+  constructor(kind: ErrorKind, code: ErrorCode, message: string, problems: FieldProblem[] = []) {
+    super(message);
+    this.name = 'AppError';
+    this.kind = kind;
+    this.code = code;
+    this.problems = problems;
+  }
+
+  static notFound(what: string): AppError {
+    return new AppError('not_found', 'NOT_FOUND', `${what} was not found.`);
+  }
+
+  static forbidden(message = 'Your API key is not allowed to do this.'): AppError {
+    return new AppError('forbidden', 'FORBIDDEN', message);
+  }
+
+  static unauthenticated(message = 'A valid API key is required (Authorization: Bearer <key>).'): AppError {
+    return new AppError('unauthenticated', 'UNAUTHENTICATED', message);
+  }
+
+  static validation(problems: FieldProblem[]): AppError {
+    const message = problems
+      .map((p) => (p.path.length ? `${p.path.join('.')}: ${p.message}` : p.message))
+      .join('; ');
+    return new AppError('validation', 'VALIDATION_FAILED', message || 'The input is not valid.', problems);
+  }
+
+  static conflict(code: ErrorCode, message: string): AppError {
+    return new AppError('conflict', code, message);
+  }
+}
+
+export function isAppError(error: unknown): error is AppError {
+  return error instanceof AppError;
+}

@@ -1,0 +1,11 @@
+export * from './api-key-secret.ts';
+export * from './authz.ts';
+export * from './context.ts';
+export * from './core.ts';
+export * from './db/client.ts';
+export * from './db/table.ts';
+export type * from './entities/service.ts';
+export * from './errors.ts';
+export * from './ids.ts';
+export * from './pagination.ts';
+export * from './tenancy.ts';
