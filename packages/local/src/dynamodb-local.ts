@@ -74,7 +74,9 @@ export async function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -106,7 +108,8 @@ export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promis
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   // The pipe must not keep the event loop alive, nor should the child's output.
-  for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as unknown as { unref?: () => void })?.unref?.();
+  for (const stream of [child.stdin, child.stdout, child.stderr])
+    (stream as unknown as { unref?: () => void })?.unref?.();
   child.unref();
 
   const endpoint = `http://127.0.0.1:${port}`;

@@ -1,0 +1,25 @@
+/**
+ * Object refs of every type, declared before any is implemented so the type files can refer to
+ * each other (a Policy has a Tenant, a Tenant has Policies) without import cycles.
+ */
+import type { ApiKeyItem, AuditEventItem, PartnerItem, PolicyItem, TenantItem } from '@ade/core';
+import { builder } from './builder.ts';
+
+export const PartnerRef = builder.objectRef<PartnerItem>('Partner');
+export const TenantRef = builder.objectRef<TenantItem>('Tenant');
+export const PolicyRef = builder.objectRef<PolicyItem>('Policy');
+export const ApiKeyRef = builder.objectRef<ApiKeyItem>('ApiKey');
+export const AuditEventRef = builder.objectRef<AuditEventItem>('AuditEvent');
+
+export type NodeItem = PartnerItem | TenantItem | PolicyItem | ApiKeyItem;
+
+export const NodeRef = builder.interfaceRef<NodeItem>('Node').implement({
+  description: 'An object with a global id. Ids carry a type prefix: ptn_, ten_, pol_, key_.',
+  fields: (t) => ({ id: t.id({ resolve: () => '' }) }),
+  resolveType: (item) => {
+    if ('policyId' in item) return 'Policy';
+    if ('keyId' in item) return 'ApiKey';
+    if ('rootPolicyId' in item) return 'Tenant';
+    return 'Partner';
+  },
+});

@@ -1,0 +1,109 @@
+import type { TenantItem } from '@ade/core';
+import { builder } from '../builder.ts';
+import { connectionType, pageArgs } from '../connection.ts';
+import { asPayload, payloadType } from '../errors.ts';
+import { NodeRef, PolicyRef, TenantRef } from '../refs.ts';
+import { ApiKeyConnection } from './api-key.ts';
+import { AuditEventConnection } from './audit-event.ts';
+import { PolicyConnection } from './policy.ts';
+
+TenantRef.implement({
+  description: 'A client organisation of a partner. Owns a policy tree, keys and audit events.',
+  interfaces: [NodeRef],
+  fields: (t) => ({
+    id: t.exposeID('tenantId'),
+    name: t.exposeString('name'),
+    version: t.exposeInt('version'),
+    partnerId: t.exposeID('partnerId'),
+    policyCount: t.exposeInt('policyCount'),
+    rootPolicy: t.field({
+      type: PolicyRef,
+      resolve: async (tenant, _args, ctx) => {
+        const root = await ctx.loaders.policy.load({
+          tenantId: tenant.tenantId,
+          policyId: tenant.rootPolicyId,
+        });
+        if (!root) throw new Error(`tenant ${tenant.tenantId} has no root policy`);
+        return root;
+      },
+    }),
+    policies: t.field({
+      type: PolicyConnection,
+      description: 'Every policy of the tenant in creation order (use rootPolicy/children to walk the tree).',
+      args: pageArgs,
+      resolve: async (tenant, args, ctx) => ({
+        page: await ctx.inTenant(tenant.tenantId, () => ctx.core.policies.list(args)),
+        totalCount: async () => tenant.policyCount,
+      }),
+    }),
+    apiKeys: t.field({
+      type: ApiKeyConnection,
+      args: pageArgs,
+      resolve: async (tenant, args, ctx) => ({ page: await ctx.core.apiKeys.listFor(tenant.tenantId, args) }),
+    }),
+    auditEvents: t.field({
+      type: AuditEventConnection,
+      description: 'Newest first.',
+      args: pageArgs,
+      resolve: async (tenant, args, ctx) => ({
+        page: await ctx.inTenant(tenant.tenantId, () => ctx.core.audit.listForTenant(args)),
+      }),
+    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+export const TenantConnection = connectionType<TenantItem>('Tenant', TenantRef);
+
+builder.queryField('tenant', (t) =>
+  t.field({
+    type: TenantRef,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => ctx.core.tenants.get(String(args.id)),
+  }),
+);
+
+const TenantPayload = payloadType('TenantPayload', 'tenant', TenantRef);
+
+builder.mutationFields((t) => ({
+  createTenant: t.field({
+    type: TenantPayload,
+    description: 'Creates a tenant of the calling partner, with its root policy.',
+    args: {
+      input: t.arg({
+        required: true,
+        type: builder.inputType('CreateTenantInput', {
+          fields: (f) => ({
+            name: f.string({ required: true }),
+            rootPolicyName: f.string({ required: false, description: 'Default "All devices".' }),
+          }),
+        }),
+      }),
+    },
+    resolve: (_root, { input }, ctx) =>
+      asPayload(async () => ({ tenant: await ctx.core.tenants.create(input) })),
+  }),
+  renameTenant: t.field({
+    type: TenantPayload,
+    args: {
+      input: t.arg({
+        required: true,
+        type: builder.inputType('RenameTenantInput', {
+          fields: (f) => ({
+            id: f.id({ required: true }),
+            name: f.string({ required: true }),
+            expectedVersion: f.int({ required: false }),
+          }),
+        }),
+      }),
+    },
+    resolve: (_root, { input }, ctx) =>
+      asPayload(async () => ({
+        tenant: await ctx.core.tenants.rename(String(input.id), {
+          name: input.name,
+          expectedVersion: input.expectedVersion,
+        }),
+      })),
+  }),
+}));

@@ -1,0 +1,42 @@
+/**
+ * The one route table. API Gateway (infra/api.ts) creates a route per entry pointing at the named
+ * function; the local runtime (packages/local) matches requests against the same entries and calls
+ * the same handler export. Paths are part of Apple's and our API contract: change with care.
+ */
+import type { LambdaHandler } from './http.ts';
+
+export interface FunctionDefinition {
+  /** Handler file relative to the repository root, and its export: `file.export`. */
+  handler: string;
+  /** Device-facing functions must stay small and must not import Apollo or graphql. */
+  deviceFacing: boolean;
+  memoryMb: number;
+  timeoutSeconds: number;
+}
+
+export const functions = {
+  graphql: {
+    handler: 'packages/functions/src/graphql.handler',
+    deviceFacing: false,
+    memoryMb: 1024,
+    timeoutSeconds: 29,
+  },
+} as const satisfies Record<string, FunctionDefinition>;
+
+export type FunctionName = keyof typeof functions;
+
+export interface Route {
+  /** API Gateway route key: `METHOD /path/{param}`. */
+  key: `${'GET' | 'POST' | 'PUT' | 'DELETE'} /${string}`;
+  function: FunctionName;
+}
+
+export const routes: readonly Route[] = [
+  { key: 'POST /graphql', function: 'graphql' },
+  { key: 'GET /graphql', function: 'graphql' },
+];
+
+/** Loads a function's handler module (local runtime; Lambda loads the file itself). */
+export const handlerModules: Record<FunctionName, () => Promise<{ handler: LambdaHandler }>> = {
+  graphql: () => import('./graphql.ts'),
+};
