@@ -81,14 +81,19 @@ export function sampleAccountJson(overrides: Record<string, unknown> = {}): Reco
 const enc = (s: string) =>
   encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 const JSON_TYPE = 'application/json;charset=UTF8';
-const REQUIRED = [
-  'oauth_consumer_key',
-  'oauth_token',
-  'oauth_signature_method',
-  'oauth_signature',
-  'oauth_timestamp',
-  'oauth_nonce',
-];
+
+/** What the fake answers: an Apple error code, or a JSON body (and headers) on success. */
+interface Answer {
+  status: number;
+  code?: string;
+  json?: unknown;
+  headers?: Record<string, string>;
+}
+const error = (status: number, code: string): Answer => ({ status, code });
+const REQUIRED =
+  'oauth_consumer_key oauth_token oauth_signature_method oauth_signature oauth_timestamp oauth_nonce'.split(
+    ' ',
+  );
 
 export class FakeDeviceAssignment {
   readonly requests: RecordedRequest[] = [];
@@ -97,9 +102,9 @@ export class FakeDeviceAssignment {
   readonly #sessions = new Map<string, { consumerKey: string; expiresAt: number }>();
   readonly #nonces = new Set<string>();
   readonly #delays = new Map<string, number>();
-  readonly #failures: { path: string; status: number; code: string }[] = [];
+  readonly #failures: (Answer & { path: string })[] = [];
   #rotate = false;
-  readonly #http = createServer((req, res) => void this.#handle(req, res));
+  readonly #http = createServer((req, res) => void this.#handle(req, res).catch(() => res.destroy()));
 
   private constructor(readonly options: FakeOptions) {}
 
@@ -144,114 +149,109 @@ export class FakeDeviceAssignment {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
+    const body = Buffer.concat(chunks).toString('utf8');
     const record: RecordedRequest = {
       method: req.method ?? '',
       path: url.pathname,
       headers: req.headers,
-      body: Buffer.concat(chunks).toString('utf8'),
+      body,
       status: 0,
     };
     this.requests.push(record);
-    const reply = (status: number, json?: unknown, headers: Record<string, string> = {}) => {
-      record.status = status;
-      res.writeHead(status, json === undefined ? headers : { 'content-type': JSON_TYPE, ...headers });
-      res.end(json === undefined ? undefined : JSON.stringify(json));
-    };
-    const fail = (status: number, code: string) => {
-      if (this.options.errorBodies === 'json') return reply(status, { code, message: `Fake Apple: ${code}` });
-      record.status = status;
-      res.writeHead(status, { 'content-type': 'text/plain;charset=UTF-8' }).end(code);
-    };
     const wait = this.#delays.get(record.path);
     if (wait) await new Promise((resolve) => setTimeout(resolve, wait));
-    if (!req.headers['user-agent']) return fail(400, 'USER_AGENT_MISSING');
-    if (record.path === '/session' && record.method === 'GET')
-      return this.#openSession(req, url, reply, fail);
+    const answer = this.#route(req, url, record);
+    record.status = answer.status;
+    if (answer.code !== undefined && this.options.errorBodies !== 'json') {
+      res.writeHead(answer.status, { 'content-type': 'text/plain;charset=UTF-8' }).end(answer.code);
+      return;
+    }
+    const json =
+      answer.code === undefined ? answer.json : { code: answer.code, message: `Fake Apple: ${answer.code}` };
+    const type: Record<string, string> = json === undefined ? {} : { 'content-type': JSON_TYPE };
+    res
+      .writeHead(answer.status, { ...type, ...answer.headers })
+      .end(json === undefined ? undefined : JSON.stringify(json));
+  }
 
+  #route(req: IncomingMessage, url: URL, { method, path, body }: RecordedRequest): Answer {
+    if (!req.headers['user-agent']) return error(400, 'USER_AGENT_MISSING');
+    if (path === '/session' && method === 'GET') return this.#openSession(req, url);
     const token = String(req.headers['x-adm-auth-session'] ?? '');
     const session = this.#sessions.get(token);
     if (!session || session.expiresAt <= this.#now()) {
       this.#sessions.delete(token);
-      return this.options.staleSession === 'forbidden' ? fail(403, 'FORBIDDEN') : fail(401, 'UNAUTHORIZED');
+      return this.options.staleSession === 'forbidden' ? error(403, 'FORBIDDEN') : error(401, 'UNAUTHORIZED');
     }
     const server = this.#servers.get(session.consumerKey);
-    if (!server) return fail(401, 'UNAUTHORIZED');
-    if (server.termsSigned === false) return fail(403, 'T_C_NOT_SIGNED');
-    const injected = this.#failures.findIndex((f) => f.path === record.path);
-    if (injected >= 0) {
-      const [f] = this.#failures.splice(injected, 1);
-      if (f) return fail(f.status, f.code);
-    }
-    const ok = (json?: unknown) => {
-      if (!this.#rotate) return reply(200, json);
+    if (!server) return error(401, 'UNAUTHORIZED');
+    if (server.termsSigned === false) return error(403, 'T_C_NOT_SIGNED');
+    const injected = this.#failures.findIndex((f) => f.path === path);
+    if (injected >= 0) return this.#failures.splice(injected, 1)[0] ?? error(500, 'FAKE_BUG');
+    const ok = (json?: unknown): Answer => {
+      if (!this.#rotate) return { status: 200, json };
       this.#rotate = false;
       this.#sessions.delete(token);
-      reply(200, json, { 'x-adm-auth-session': this.#issue(session.consumerKey) });
+      return { status: 200, json, headers: { 'x-adm-auth-session': this.#issue(session.consumerKey) } };
     };
-    if (record.path === '/account' && record.method === 'GET') return ok(server.account);
-    if (record.path !== '/account-driven-enrollment/profile') return fail(404, 'NOT_FOUND');
-    if (server.accountDrivenEnrollment === false) return fail(400, 'ORG_NOT_SUPPORTED');
-    if (record.method === 'GET') {
-      const p = server.profile;
+    if (path === '/account' && method === 'GET') return ok(server.account);
+    if (path !== '/account-driven-enrollment/profile') return error(404, 'NOT_FOUND');
+    if (server.accountDrivenEnrollment === false) return error(400, 'ORG_NOT_SUPPORTED');
+    const p = server.profile;
+    if (method === 'GET') {
       return p
         ? ok({ mdm_service_discovery_url: p.url, last_updated_timestamp: p.lastUpdated })
-        : fail(404, 'NOT_FOUND');
+        : error(404, 'NOT_FOUND');
     }
-    if (record.method === 'DELETE') {
+    if (method === 'DELETE') {
       server.profile = undefined;
       return ok();
     }
-    if (record.method !== 'POST') return fail(405, 'METHOD_NOT_ALLOWED');
-    let body: { mdm_service_discovery_url?: unknown } | null;
+    if (method !== 'POST') return error(405, 'METHOD_NOT_ALLOWED');
+    let request: { mdm_service_discovery_url?: unknown } | null;
     try {
-      body = JSON.parse(record.body);
+      request = JSON.parse(body);
     } catch {
-      return fail(400, 'MALFORMED_REQUEST_BODY');
+      return error(400, 'MALFORMED_REQUEST_BODY');
     }
-    const discovery = body?.mdm_service_discovery_url;
+    const discovery = request?.mdm_service_discovery_url;
     if (typeof discovery !== 'string' || discovery.trim() === '')
-      return fail(400, 'MDM_SERVICE_DISCOVERY_URL_REQUIRED');
-    if (!isHttpsUrl(discovery)) return fail(400, 'MDM_SERVICE_DISCOVERY_URL_NOT_VALID');
+      return error(400, 'MDM_SERVICE_DISCOVERY_URL_REQUIRED');
+    if (!isHttpsUrl(discovery)) return error(400, 'MDM_SERVICE_DISCOVERY_URL_NOT_VALID');
     server.profile = { url: discovery, lastUpdated: new Date(this.#now()).toISOString() };
     return ok();
   }
 
-  #openSession(
-    req: IncomingMessage,
-    url: URL,
-    reply: (status: number, json?: unknown) => void,
-    fail: (status: number, code: string) => void,
-  ): void {
+  /** Apple "Interpreting Error Codes": 400 malformed OAuth, 401 bad key/token/signature/nonce, 403 terms. */
+  #openSession(req: IncomingMessage, url: URL): Answer {
     const oauth = parseOAuthHeader(req.headers.authorization);
-    if (!oauth || REQUIRED.some((k) => !oauth.has(k))) return fail(400, 'BAD_REQUEST');
-    if (oauth.get('oauth_signature_method') !== 'HMAC-SHA1') return fail(400, 'BAD_REQUEST');
-    if (oauth.has('oauth_version') && oauth.get('oauth_version') !== '1.0') return fail(400, 'BAD_REQUEST');
+    if (!oauth || REQUIRED.some((k) => !oauth.has(k))) return error(400, 'BAD_REQUEST');
+    if (oauth.get('oauth_signature_method') !== 'HMAC-SHA1') return error(400, 'BAD_REQUEST');
+    if (oauth.has('oauth_version') && oauth.get('oauth_version') !== '1.0') return error(400, 'BAD_REQUEST');
     const server = this.#servers.get(oauth.get('oauth_consumer_key') ?? '');
-    if (!server || server.token.accessToken !== oauth.get('oauth_token')) return fail(401, 'UNAUTHORIZED');
+    if (!server || server.token.accessToken !== oauth.get('oauth_token')) return error(401, 'UNAUTHORIZED');
 
     // RFC 5849 §3.4: base string over the query plus every oauth_* parameter except the signature.
-    const params = [
-      ...url.searchParams,
-      ...[...oauth].filter(([k]) => k.startsWith('oauth_') && k !== 'oauth_signature'),
-    ]
+    const signed = [...oauth].filter(([k]) => k.startsWith('oauth_') && k !== 'oauth_signature');
+    const params = [...url.searchParams, ...signed]
       .map(([k, v]) => [enc(k), enc(v)] as const)
       .sort(([a, x], [b, y]) => (a === b ? (x < y ? -1 : x > y ? 1 : 0) : a < b ? -1 : 1))
       .map(([k, v]) => `${k}=${v}`);
     const base = `GET&${enc(`http://${req.headers.host}${url.pathname}`)}&${enc(params.join('&'))}`;
     const key = `${enc(server.token.consumerSecret)}&${enc(server.token.accessSecret)}`;
-    if (createHmac('sha1', key).update(base).digest('base64') !== oauth.get('oauth_signature')) {
-      return fail(401, 'UNAUTHORIZED');
-    }
+    const expected = createHmac('sha1', key).update(base).digest('base64');
+    if (expected !== oauth.get('oauth_signature')) return error(401, 'UNAUTHORIZED');
     const timestamp = Number(oauth.get('oauth_timestamp'));
-    if (!Number.isInteger(timestamp) || Math.abs(this.#now() / 1000 - timestamp) > 300)
-      return fail(401, 'UNAUTHORIZED');
+    if (!Number.isInteger(timestamp) || Math.abs(this.#now() / 1000 - timestamp) > 300) {
+      return error(401, 'UNAUTHORIZED');
+    }
     const nonce = `${server.token.consumerKey}:${timestamp}:${oauth.get('oauth_nonce')}`;
-    if (this.#nonces.has(nonce)) return fail(401, 'UNAUTHORIZED');
+    if (this.#nonces.has(nonce)) return error(401, 'UNAUTHORIZED');
     this.#nonces.add(nonce);
     const expiry = server.token.accessTokenExpiry;
-    if (expiry && expiry.getTime() <= this.#now()) return fail(401, 'TOKEN_EXPIRED');
-    if (server.termsSigned === false) return fail(403, 'T_C_NOT_SIGNED');
-    reply(200, { auth_session_token: this.#issue(server.token.consumerKey) });
+    if (expiry && expiry.getTime() <= this.#now()) return error(401, 'TOKEN_EXPIRED');
+    if (server.termsSigned === false) return error(403, 'T_C_NOT_SIGNED');
+    return { status: 200, json: { auth_session_token: this.#issue(server.token.consumerKey) } };
   }
 
   #issue(consumerKey: string): string {

@@ -1,0 +1,66 @@
+/**
+ * The one error type of `@ade/apple`. Callers branch on `code` (stable, machine readable) and may show
+ * `message` to an admin or a device owner: every message says what went wrong and what to do next.
+ */
+export type AppleProtocolErrorCode =
+  /** Body is not an XML property list, or not the shape expected (e.g. not a dict). */
+  | 'MALFORMED_PLIST'
+  /** Body is not a CMS (PKCS #7) structure, or one we cannot use (e.g. no attached content). */
+  | 'MALFORMED_CMS'
+  /** The signed plist lacks a key Apple documents for the enrollment request (PRODUCT, VERSION). */
+  | 'MALFORMED_ENROLL_REQUEST'
+  /** Input larger than the limit for that kind of message. */
+  | 'BODY_TOO_LARGE'
+  /** The caller asked for a valid signature and the CMS signature does not verify. */
+  | 'SIGNATURE_INVALID'
+  /** The server token was encrypted to a different certificate than ours. */
+  | 'TOKEN_WRONG_KEY'
+  /** The server token file is damaged (bad base64, bad ASN.1) or cannot be decrypted. */
+  | 'TOKEN_CORRUPTED'
+  /** The server token decrypted fine but its access_token_expiry is in the past. */
+  | 'TOKEN_EXPIRED'
+  /** The file is not an ABM/ASM server token at all (not S/MIME, or the JSON lacks the token fields). */
+  | 'NOT_A_TOKEN'
+  /** Our own private key or certificate (configuration) cannot be read or do not belong together. */
+  | 'INVALID_KEY'
+  /** A cryptographic algorithm in the message is not one we implement. */
+  | 'UNSUPPORTED_ALGORITHM'
+  /** The device's OS (or device type) is below the minimum for the requested enrollment type. */
+  | 'UNSUPPORTED_OS';
+
+const DEFAULT_MESSAGES: Record<AppleProtocolErrorCode, string> = {
+  MALFORMED_PLIST: 'The request is not a valid Apple property list.',
+  MALFORMED_CMS: 'The request is not a valid signed message from an Apple device.',
+  MALFORMED_ENROLL_REQUEST: 'The enrollment request is missing device information (PRODUCT or VERSION).',
+  BODY_TOO_LARGE: 'The request is larger than allowed.',
+  SIGNATURE_INVALID: 'The device signature on the enrollment request does not verify.',
+  TOKEN_WRONG_KEY:
+    'This server token was encrypted for a different certificate. Upload this server’s current certificate ' +
+    'to the MDM server in Apple Business Manager / Apple School Manager, then download a new token.',
+  TOKEN_CORRUPTED:
+    'The server token file is damaged or cannot be decrypted. Download it again from Apple Business Manager / ' +
+    'Apple School Manager and upload the .p7m file unchanged.',
+  TOKEN_EXPIRED:
+    'The server token has expired. Renew it in Apple Business Manager / Apple School Manager and upload the new file.',
+  NOT_A_TOKEN:
+    'This file is not an Apple Business Manager / Apple School Manager server token (.p7m). ' +
+    'Download the token from the MDM server’s page and upload that file.',
+  INVALID_KEY: 'The server’s private key or certificate for the token cannot be used.',
+  UNSUPPORTED_ALGORITHM: 'The message uses a cryptographic algorithm this server does not support.',
+  UNSUPPORTED_OS:
+    'This device’s software version is too old for this kind of enrollment. Update it and try again.',
+};
+
+export class AppleProtocolError extends Error {
+  override readonly name = 'AppleProtocolError';
+  readonly code: AppleProtocolErrorCode;
+
+  constructor(code: AppleProtocolErrorCode, message?: string, options?: { cause?: unknown }) {
+    super(message ?? DEFAULT_MESSAGES[code], options);
+    this.code = code;
+  }
+}
+
+export function isAppleProtocolError(err: unknown, code?: AppleProtocolErrorCode): err is AppleProtocolError {
+  return err instanceof AppleProtocolError && (code === undefined || err.code === code);
+}
