@@ -14,12 +14,13 @@ import {
 } from './api-key-secret.ts';
 import { type AuditScope, auditPut } from './audit.ts';
 import { authorize } from './authz.ts';
-import { type Actor, describeActor, type Role, useActor } from './context.ts';
+import { type Actor, describeActor, type Role, useActor, useTenant } from './context.ts';
 import type { AdeService, ApiKeyItem } from './entities/service.ts';
 import { AppError } from './errors.ts';
+import { parseId } from './ids.ts';
 import { type PageArgs, paginate } from './pagination.ts';
-import { authorizeInTenant } from './tenancy.ts';
-import { commit } from './transaction.ts';
+import { authorizeInTenant, type Tenancy } from './tenancy.ts';
+import { commit, failedAt } from './transaction.ts';
 import { nameSchema, parseInput, roleSchema } from './validation.ts';
 
 /** lastUsedAt is refreshed at most this often, so authentication stays one read on hot keys. */
@@ -33,8 +34,25 @@ function auditScope(item: ApiKeyItem): AuditScope | undefined {
   return undefined; // operator keys: their creation is logged by the script that makes them
 }
 
-export function apiKeyOperations(service: AdeService) {
+export function apiKeyOperations(service: AdeService, tenancy: Tenancy) {
   const { apiKey } = service.entities;
+
+  /**
+   * Resolves an owner id (`op`, `ptn_…`, `ten_…`) and runs `fn` for it; tenant owners run inside
+   * that tenant (authorized by inTenant), so the key's partition always comes from the context.
+   */
+  function withOwner<T>(ownerIdValue: string, fn: (owner: KeyOwner) => Promise<T>): Promise<T> {
+    if (ownerIdValue === 'op') return fn({ kind: 'operator' });
+    if (ownerIdValue.startsWith('ptn_'))
+      return fn({ kind: 'partner', partnerId: parseId('partner', ownerIdValue) });
+    if (ownerIdValue.startsWith('ten_'))
+      return tenancy.inTenant(ownerIdValue, () => fn({ kind: 'tenant', ...useTenant() }));
+    throw new AppError(
+      'validation',
+      'INVALID_ID',
+      'An API key owner is a partner (ptn_…) or tenant (ten_…) id.',
+    );
+  }
 
   /** Authorizes managing keys of `owner`. Tenant owners must be entered with inTenant first. */
   function authorizeOwner(owner: KeyOwner, action: 'apiKey:manage' | 'apiKey:read'): void {
@@ -56,20 +74,35 @@ export function apiKeyOperations(service: AdeService) {
     const { name, role } = parseInput(createSchema, input);
     const draft = draftApiKey({ owner, name, role, createdBy: describeActor(useActor()).id });
     const scope = auditScope(draft.item);
-    await commit(service, (e) => [
-      e.apiKey.create(draft.item).commit(),
-      ...(scope
-        ? [
-            auditPut(e, {
-              scope,
-              action: 'apiKey.create',
-              targetType: 'ApiKey',
-              targetId: draft.item.keyId,
-              details: { name, role },
-            }),
-          ]
-        : []),
-    ]);
+    await commit(
+      service,
+      (e) => [
+        ...(owner.kind === 'partner'
+          ? [
+              e.partner
+                .check({ partnerId: owner.partnerId })
+                .where((a, { exists }) => exists(a.partnerId))
+                .commit(),
+            ]
+          : []),
+        e.apiKey.create(draft.item).commit(),
+        ...(scope
+          ? [
+              auditPut(e, {
+                scope,
+                action: 'apiKey.create',
+                targetType: 'ApiKey',
+                targetId: draft.item.keyId,
+                details: { name, role },
+              }),
+            ]
+          : []),
+      ],
+      (codes) =>
+        owner.kind === 'partner' && failedAt(codes, 0)
+          ? AppError.notFound(`Partner ${owner.partnerId}`)
+          : undefined,
+    );
     return draft;
   }
 
@@ -135,7 +168,22 @@ export function apiKeyOperations(service: AdeService) {
     return actorOf(item);
   }
 
-  return { create, revoke, list, authenticate, decodeKeyId };
+  return {
+    create,
+    revoke,
+    list,
+    authenticate,
+    withOwner,
+    /** Creates a key for the owner named by id (`ptn_…`, `ten_…`). */
+    createFor: (ownerIdValue: string, input: { name: string; role: Role }) =>
+      withOwner(ownerIdValue, (owner) => create(owner, input)),
+    /** Revokes the key named by its global id (`key_<owner>_<ULID>`). */
+    revokeById: (globalKeyId: string) => {
+      const { owner, keyId } = decodeKeyId(globalKeyId);
+      return withOwner(owner, (resolved) => revoke(resolved, keyId));
+    },
+    listFor: (ownerIdValue: string, args: PageArgs) => withOwner(ownerIdValue, (owner) => list(owner, args)),
+  };
 }
 
 function actorOf(item: ApiKeyItem): Actor {

@@ -5,12 +5,14 @@
  * target's log — a stranger probing ids must not be able to write into another tenant's data.
  */
 
+import { authorize } from './authz.ts';
 import { type Actor, describeActor, useActor, useRequestId } from './context.ts';
 import { AUDIT_RETENTION_SECONDS } from './entities/audit-event.ts';
 import { partitions } from './entities/common.ts';
 import type { AdeService, AuditEventItem } from './entities/service.ts';
-import { newId } from './ids.ts';
+import { newId, parseId } from './ids.ts';
 import { type PageArgs, paginate } from './pagination.ts';
+import { authorizeInTenant } from './tenancy.ts';
 import type { TxEntities } from './transaction.ts';
 
 export type AuditScope =
@@ -68,21 +70,33 @@ export function auditOperations(service: AdeService) {
         .catch(() => {});
     },
 
-    /** Newest first. The caller has authorized access to `partition`. */
-    listPartition(partition: string, args: PageArgs) {
-      return paginate(
-        args,
-        (item: AuditEventItem) => item.eventId,
-        (value) => /^aud_[0-9A-HJKMNP-TV-Z]{26}$/.test(value),
-        async (after, limit) => {
-          const query = auditEvent.query.byScope({ partition });
-          const ranged = after ? query.lt({ eventId: after }) : query;
-          const { data } = await ranged.go({ order: 'desc', limit });
-          return data;
-        },
-      );
+    /** The current tenant's events, newest first (inside inTenant). */
+    listForTenant(args: PageArgs) {
+      const tenantId = authorizeInTenant('audit:read');
+      return listPartition(partitions.tenant(tenantId), args);
+    },
+
+    /** A partner's own events (partner creation, partner keys), newest first. */
+    listForPartner(partnerId: string, args: PageArgs) {
+      parseId('partner', partnerId);
+      authorize(useActor(), 'audit:read', { kind: 'partner', partnerId });
+      return listPartition(partitions.partner(partnerId), args);
     },
   };
+
+  function listPartition(partition: string, args: PageArgs) {
+    return paginate(
+      args,
+      (item: AuditEventItem) => item.eventId,
+      (value) => /^aud_[0-9A-HJKMNP-TV-Z]{26}$/.test(value),
+      async (after, limit) => {
+        const query = auditEvent.query.byScope({ partition });
+        const ranged = after ? query.lt({ eventId: after }) : query;
+        const { data } = await ranged.go({ order: 'desc', limit });
+        return data;
+      },
+    );
+  }
 }
 
 export type AuditOperations = ReturnType<typeof auditOperations>;

@@ -23,7 +23,7 @@ export function createCore(db: Database) {
     partners: partnerOperations(service),
     tenants: tenantOperations(service, tenancy),
     policies: policyOperations(service),
-    apiKeys: apiKeyOperations(service),
+    apiKeys: apiKeyOperations(service, tenancy),
   };
 }
 

@@ -1,0 +1,253 @@
+/**
+ * Every mutation of the schema writes an audit event naming the actor and the outcome. The list of
+ * mutations comes from the schema: a new mutation without a case here fails the first test.
+ */
+
+import { schema } from '@ade/graphql';
+import type { GraphQLObjectType } from 'graphql';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { asSystem, createTenantFixture, type TenantFixture, useTestCore } from '../support/core.ts';
+import { gqlOk } from '../support/graphql.ts';
+
+const core = useTestCore();
+let f: TenantFixture;
+let operatorKey: string;
+let rootId: string;
+
+interface Case {
+  /** Performs the mutation successfully; returns the key it acted with. */
+  run(): Promise<void>;
+  action: string;
+  /** Where to look: the tenant's log, or the partner's. */
+  scope: 'tenant' | 'partner';
+}
+
+async function tenantEvents() {
+  const data = await gqlOk(
+    core(),
+    f.tenantAdminKey,
+    `query($id: ID!) { tenant(id: $id) { auditEvents(first: 100) { nodes { action actorKind actorId outcome targetId at } } } }`,
+    { id: f.tenantId },
+  );
+  return data.tenant.auditEvents.nodes as {
+    action: string;
+    actorKind: string;
+    actorId: string;
+    outcome: string;
+  }[];
+}
+
+async function partnerEvents() {
+  const data = await gqlOk(
+    core(),
+    f.partnerKey,
+    `query($id: ID!) { partner(id: $id) { auditEvents(first: 100) { nodes { action actorKind actorId outcome } } } }`,
+    { id: f.partnerId },
+  );
+  return data.partner.auditEvents.nodes as {
+    action: string;
+    actorKind: string;
+    actorId: string;
+    outcome: string;
+  }[];
+}
+
+async function newPolicy(name: string): Promise<string> {
+  const data = await gqlOk(
+    core(),
+    f.tenantAdminKey,
+    `mutation($p: ID!, $n: String!) { createPolicy(input: { parentId: $p, name: $n }) { policy { id } errors { code } } }`,
+    { p: rootId, n: name },
+  );
+  return data.createPolicy.policy.id;
+}
+
+const cases: Record<string, Case> = {
+  createPartner: {
+    action: 'partner.create',
+    scope: 'partner',
+    run: async () => {
+      const data = await gqlOk(
+        core(),
+        operatorKey,
+        `mutation { createPartner(input: { name: "Audited MSP" }) { partner { id } secret errors { code } } }`,
+      );
+      expect(data.createPartner.secret).toMatch(/^ade_ptn_/);
+      // Look in the new partner's own log with its first key.
+      const events = await gqlOk(
+        core(),
+        data.createPartner.secret,
+        `query($id: ID!) { partner(id: $id) { auditEvents { nodes { action actorKind outcome } } } }`,
+        { id: data.createPartner.partner.id },
+      );
+      expect(events.partner.auditEvents.nodes).toContainEqual({
+        action: 'partner.create',
+        actorKind: 'operator',
+        outcome: 'SUCCESS',
+      });
+    },
+  },
+  createTenant: {
+    action: 'tenant.create',
+    scope: 'partner',
+    run: async () => {
+      const data = await gqlOk(
+        core(),
+        f.partnerKey,
+        `mutation { createTenant(input: { name: "Audited" }) { tenant { id } errors { code } } }`,
+      );
+      const events = await gqlOk(
+        core(),
+        f.partnerKey,
+        `query($id: ID!) { tenant(id: $id) { auditEvents { nodes { action actorKind outcome } } } }`,
+        { id: data.createTenant.tenant.id },
+      );
+      expect(events.tenant.auditEvents.nodes).toContainEqual({
+        action: 'tenant.create',
+        actorKind: 'partner',
+        outcome: 'SUCCESS',
+      });
+    },
+  },
+  renameTenant: {
+    action: 'tenant.rename',
+    scope: 'tenant',
+    run: async () => {
+      await gqlOk(
+        core(),
+        f.partnerKey,
+        `mutation($id: ID!) { renameTenant(input: { id: $id, name: "Renamed" }) { errors { code } } }`,
+        { id: f.tenantId },
+      );
+    },
+  },
+  createPolicy: {
+    action: 'policy.create',
+    scope: 'tenant',
+    run: async () => void (await newPolicy('Created')),
+  },
+  renamePolicy: {
+    action: 'policy.rename',
+    scope: 'tenant',
+    run: async () => {
+      const id = await newPolicy('To rename');
+      await gqlOk(
+        core(),
+        f.tenantAdminKey,
+        `mutation($id: ID!) { renamePolicy(input: { id: $id, name: "Renamed" }) { errors { code } } }`,
+        { id },
+      );
+    },
+  },
+  movePolicy: {
+    action: 'policy.move',
+    scope: 'tenant',
+    run: async () => {
+      const a = await newPolicy('Mover');
+      const b = await newPolicy('Destination');
+      await gqlOk(
+        core(),
+        f.tenantAdminKey,
+        `mutation($id: ID!, $p: ID!) { movePolicy(input: { id: $id, parentId: $p }) { errors { code } } }`,
+        { id: a, p: b },
+      );
+    },
+  },
+  deletePolicy: {
+    action: 'policy.delete',
+    scope: 'tenant',
+    run: async () => {
+      const id = await newPolicy('To delete');
+      await gqlOk(
+        core(),
+        f.tenantAdminKey,
+        `mutation($id: ID!) { deletePolicy(input: { id: $id }) { deletedPolicyId errors { code } } }`,
+        { id },
+      );
+    },
+  },
+  createApiKey: {
+    action: 'apiKey.create',
+    scope: 'tenant',
+    run: async () => {
+      await gqlOk(
+        core(),
+        f.tenantAdminKey,
+        `mutation($o: ID!) { createApiKey(input: { ownerId: $o, name: "ci", role: READ_ONLY }) { secret errors { code } } }`,
+        { o: f.tenantId },
+      );
+    },
+  },
+  revokeApiKey: {
+    action: 'apiKey.revoke',
+    scope: 'tenant',
+    run: async () => {
+      const data = await gqlOk(
+        core(),
+        f.tenantAdminKey,
+        `mutation($o: ID!) { createApiKey(input: { ownerId: $o, name: "short-lived", role: READ_ONLY }) { apiKey { id } } }`,
+        { o: f.tenantId },
+      );
+      await gqlOk(
+        core(),
+        f.tenantAdminKey,
+        `mutation($id: ID!) { revokeApiKey(input: { id: $id }) { errors { code } } }`,
+        { id: data.createApiKey.apiKey.id },
+      );
+    },
+  },
+};
+
+describe('audit events', () => {
+  beforeAll(async () => {
+    f = await createTenantFixture(core(), 'Audited');
+    operatorKey = (
+      await asSystem(() => core().apiKeys.create({ kind: 'operator' }, { name: 'op', role: 'ADMIN' }))
+    ).secret;
+    const data = await gqlOk(
+      core(),
+      f.tenantAdminKey,
+      `query($id: ID!) { tenant(id: $id) { rootPolicy { id } } }`,
+      { id: f.tenantId },
+    );
+    rootId = data.tenant.rootPolicy.id;
+  });
+
+  it('has a case for every mutation of the schema', () => {
+    const mutations = Object.keys((schema.getMutationType() as GraphQLObjectType).getFields()).sort();
+    expect(Object.keys(cases).sort()).toEqual(mutations);
+  });
+
+  for (const [name, c] of Object.entries(cases)) {
+    it(`${name} records ${c.action}`, async () => {
+      const before = c.scope === 'tenant' ? await tenantEvents() : await partnerEvents();
+      await c.run();
+      if (name === 'createPartner' || name === 'createTenant') return; // asserted in run(): the event lives in the new scope
+      const after = await tenantEvents();
+      const added = after.slice(0, after.length - before.length);
+      expect(added.map((e) => e.action)).toContain(c.action);
+      const event = added.find((e) => e.action === c.action)!;
+      expect(event.outcome).toBe('SUCCESS');
+      expect(event.actorId).toMatch(/^key_/);
+    });
+  }
+
+  it('writes no event when a change is refused, and none for a no-op', async () => {
+    const before = await tenantEvents();
+    await gqlOk(
+      core(),
+      f.tenantReadOnlyKey,
+      `mutation($p: ID!) { createPolicy(input: { parentId: $p, name: "Nope" }) { errors { code } } }`,
+      { p: rootId },
+    );
+    const id = await newPolicy('Same name');
+    await gqlOk(
+      core(),
+      f.tenantAdminKey,
+      `mutation($id: ID!) { renamePolicy(input: { id: $id, name: "Same name" }) { errors { code } } }`,
+      { id },
+    );
+    const after = await tenantEvents();
+    expect(after.length - before.length).toBe(1); // only the createPolicy of "Same name"
+  });
+});
