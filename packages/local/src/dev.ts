@@ -1,7 +1,8 @@
 /**
  * `pnpm dev`: the whole backend on this machine. Starts DynamoDB Local (data kept in .data/dynamodb
  * unless --in-memory or ADE_IN_MEMORY=1), creates the table, seeds the demo, and serves every route
- * of the route table on http://localhost:4000 (PORT overrides). Ctrl-C stops everything.
+ * of the route table on http://localhost:4000 (PORT overrides). ADE_DATA_DIR moves the data folder
+ * (database and dev-credentials.json; default <repo>/.data). Ctrl-C stops everything.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -10,7 +11,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const started = Date.now();
 const root = resolve(import.meta.dirname, '../../..');
-const dataDir = join(root, '.data');
+const dataDir = process.env.ADE_DATA_DIR ? resolve(process.env.ADE_DATA_DIR) : join(root, '.data');
 const inMemory = process.argv.includes('--in-memory') || process.env.ADE_IN_MEMORY === '1';
 const port = Number(process.env.PORT ?? 4000);
 const tableName = process.env.ADE_TABLE_NAME ?? 'ade-local';
@@ -55,7 +56,9 @@ try {
 }
 const graphqlUrl = `${server.url.replace('127.0.0.1', 'localhost')}/graphql`;
 mkdirSync(dataDir, { recursive: true });
-writeFileSync(credentialsFile, `${JSON.stringify({ graphqlUrl, ...demo }, null, 2)}\n`, { mode: 0o600 });
+// Scripts (e.g. `pnpm bootstrap:partner`) find the running stack's database through this file too.
+const credentials = { graphqlUrl, ...demo, tableName, dynamoEndpoint: dynamo.endpoint };
+writeFileSync(credentialsFile, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
 
 console.log(`
 ADE Cloud is running (${inMemory ? 'in memory' : `data in ${join(dataDir, 'dynamodb')}`}) — ready in ${Date.now() - started} ms

@@ -1,0 +1,54 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { bootstrapPartner } from '../../scripts/bootstrap-partner.ts';
+import { useTestCore } from '../support/core.ts';
+import { localEndpoint } from '../support/database.ts';
+import { gqlOk } from '../support/graphql.ts';
+
+const core = useTestCore();
+
+describe('operator bootstrap script', () => {
+  it('creates a partner whose printed key works as its ADMIN key', async () => {
+    const result = await bootstrapPartner(core(), 'Bootstrapped MSP');
+    const data = await gqlOk(core(), result.apiKey, '{ viewer { kind role partner { id name } } }');
+    expect(data.viewer).toEqual({
+      kind: 'PARTNER',
+      role: 'ADMIN',
+      partner: { id: result.partnerId, name: 'Bootstrapped MSP' },
+    });
+  });
+
+  it('runs as a command against a configured table', async () => {
+    const { stdout } = await promisify(execFile)(
+      'node',
+      [
+        '--import',
+        'tsx',
+        'scripts/bootstrap-partner.ts',
+        '--name',
+        'CLI MSP',
+        '--table',
+        core().db.tableName,
+        '--endpoint',
+        String(
+          await core()
+            .db.client.config.endpoint?.()
+            .then((e) => `${e.protocol}//${e.hostname}:${e.port}`),
+        ),
+        '--json',
+      ],
+      {
+        env: {
+          ...process.env,
+          AWS_ACCESS_KEY_ID: 'local',
+          AWS_SECRET_ACCESS_KEY: 'local',
+          AWS_REGION: 'us-east-1',
+        },
+      },
+    );
+    const printed = JSON.parse(stdout);
+    const data = await gqlOk(core(), printed.apiKey, '{ viewer { partner { name } } }');
+    expect(data.viewer.partner.name).toBe('CLI MSP');
+  });
+});
