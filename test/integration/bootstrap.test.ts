@@ -31,11 +31,7 @@ describe('operator bootstrap script', () => {
         '--table',
         core().db.tableName,
         '--endpoint',
-        String(
-          await core()
-            .db.client.config.endpoint?.()
-            .then((e) => `${e.protocol}//${e.hostname}:${e.port}`),
-        ),
+        localEndpoint(),
         '--json',
       ],
       {
