@@ -4,8 +4,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { printSchema } from 'graphql';
 import { schema } from '@ade/graphql';
+import { printSchema } from 'graphql';
 
 export const schemaPath = fileURLToPath(new URL('../graphql/schema.graphql', import.meta.url));
 

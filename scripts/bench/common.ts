@@ -1,0 +1,106 @@
+/**
+ * Shared bits of the benchmark scripts: where results go, machine facts, small statistics and a
+ * plain-text table.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const repoRoot = resolve(import.meta.dirname, '../..');
+export const benchDir = join(repoRoot, '.artifacts', 'bench');
+
+/** Machine and revision the numbers were taken on, stored with every result. */
+export function environment() {
+  let commit: string | null = null;
+  let dirty: boolean | null = null;
+  try {
+    commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repoRoot, stdio: 'pipe' }).toString().trim();
+    dirty =
+      execFileSync('git', ['status', '--porcelain'], { cwd: repoRoot, stdio: 'pipe' }).toString().trim() !==
+      '';
+  } catch {
+    // not a git checkout: leave null
+  }
+  return {
+    at: new Date().toISOString(),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    /** 1/5/15-minute load when the run started: other work on the machine skews timings. */
+    loadAverage: loadavg().map((x) => round(x, 2)),
+    commit,
+    dirty,
+  };
+}
+
+/** Writes `.artifacts/bench/<name>.json` and returns its path. */
+export function writeResult(name: string, result: unknown): string {
+  mkdirSync(benchDir, { recursive: true });
+  const file = join(benchDir, `${name}.json`);
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  return file;
+}
+
+/** Linear-interpolated percentile (p in 0–100) of unsorted samples. */
+export function percentile(samples: readonly number[], p: number): number {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const rank = (p / 100) * (sorted.length - 1);
+  const low = Math.floor(rank);
+  const high = Math.ceil(rank);
+  return sorted[low]! + (sorted[high]! - sorted[low]!) * (rank - low);
+}
+
+export function median(samples: readonly number[]): number {
+  return percentile(samples, 50);
+}
+
+export function summarize(samples: readonly number[]) {
+  return {
+    n: samples.length,
+    min: samples.length ? Math.min(...samples) : Number.NaN,
+    max: samples.length ? Math.max(...samples) : Number.NaN,
+    mean: samples.length ? samples.reduce((sum, x) => sum + x, 0) / samples.length : Number.NaN,
+    p50: percentile(samples, 50),
+    p95: percentile(samples, 95),
+  };
+}
+
+export function round(value: number, digits = 1): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+export function kb(bytes: number): string {
+  return `${(bytes / 1024).toFixed(0)} KiB`;
+}
+
+export function mb(bytes: number): string {
+  return `${(bytes / 1_000_000).toFixed(2)} MB`;
+}
+
+/** A fixed-width text table; numbers right-aligned. */
+export function table(headers: string[], rows: (string | number)[][]): string {
+  const cells = [headers, ...rows.map((row) => row.map(String))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? '').length)));
+  const line = (row: string[], raw: (string | number)[] | undefined) =>
+    row
+      .map((cell, i) => (typeof raw?.[i] === 'number' ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [
+    line(cells[0]!, undefined),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...rows.map((row, i) => line(cells[i + 1]!, row)),
+  ].join('\n');
+}
+
+export function verdict(ok: boolean): string {
+  return ok ? 'ok' : 'OVER TARGET';
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

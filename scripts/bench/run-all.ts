@@ -1,0 +1,144 @@
+/**
+ * `pnpm bench`: the three benchmarks one after another, each in its own process (each starts and
+ * stops what it needs), then one summary from their results. Extra arguments are not forwarded;
+ * run a single benchmark for options. Result: .artifacts/bench/run-all.json
+ */
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { benchDir, environment, kb, mb, repoRoot, round, table, verdict, writeResult } from './common.ts';
+
+const require = createRequire(import.meta.url);
+const tsxCli = require.resolve('tsx/cli');
+
+const steps = [
+  { name: 'policy-tree', script: 'scripts/bench/policy-tree.ts' },
+  { name: 'bundle', script: 'scripts/bench/bundle.ts' },
+  { name: 'dev-startup', script: 'scripts/bench/dev-startup.ts' },
+] as const;
+
+function runStep(script: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [tsxCli, script], { cwd: repoRoot, stdio: 'inherit' });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+/** The step's JSON, if it was written by this run. */
+function readResult<T>(name: string, since: number): T | undefined {
+  const file = join(benchDir, `${name}.json`);
+  if (!existsSync(file)) return undefined;
+  const result = JSON.parse(readFileSync(file, 'utf8')) as T & { environment?: { at?: string } };
+  return Date.parse(result.environment?.at ?? '') >= since - 1000 ? result : undefined;
+}
+
+interface PolicyTreeResult {
+  treeBuild: { created: number; seconds: number; retries: number };
+  results: {
+    variant: string;
+    requestsPerPage: { min: number; max: number; mean: number };
+    latencyMs: { p50: number; p95: number };
+    withinTarget: boolean;
+  }[];
+}
+interface BundleResult {
+  results: {
+    name: string;
+    bytes: number;
+    gzipBytes: number;
+    coldImport: { medianMs: number };
+    budget: { maxBytes: number; maxImportMs: number };
+    withinBudget: { bytes: boolean; importMs: boolean };
+    deviceFacing: boolean;
+    deviceFacingCheck: { clean: boolean } | null;
+    smoke: { ok: boolean; statusCode: number | null };
+  }[];
+}
+interface DevStartupResult {
+  summary: {
+    variant: string;
+    medianReadyMs: number | null;
+    ok: boolean;
+    javaLeftBehind: boolean;
+    withinTarget: boolean;
+  }[];
+}
+
+const started = Date.now();
+const outcomes: { name: string; exitCode: number; seconds: number; fresh: boolean }[] = [];
+const rows: (string | number)[][] = [];
+let allWithinTargets = true;
+
+for (const step of steps) {
+  console.log(`\n===== ${step.name} (${step.script}) =====\n`);
+  const stepStarted = Date.now();
+  const exitCode = await runStep(step.script);
+  const seconds = round((Date.now() - stepStarted) / 1000, 1);
+  const fresh = readResult(step.name, stepStarted) !== undefined;
+  outcomes.push({ name: step.name, exitCode, seconds, fresh });
+  if (exitCode !== 0 || !fresh) {
+    allWithinTargets = false;
+    rows.push([step.name, '-', `FAILED (exit ${exitCode}${fresh ? '' : ', no result written'})`, '-', '']);
+    continue;
+  }
+  if (step.name === 'policy-tree') {
+    const result = readResult<PolicyTreeResult>(step.name, stepStarted)!;
+    for (const r of result.results) {
+      allWithinTargets &&= r.withinTarget;
+      rows.push([
+        'policy-tree',
+        r.variant,
+        `req/page ${r.requestsPerPage.min}–${r.requestsPerPage.max} (mean ${r.requestsPerPage.mean}); p50 ${r.latencyMs.p50} ms, p95 ${r.latencyMs.p95} ms`,
+        '≤ 2 req/page',
+        verdict(r.withinTarget),
+      ]);
+    }
+  } else if (step.name === 'bundle') {
+    const result = readResult<BundleResult>(step.name, stepStarted)!;
+    for (const r of result.results) {
+      const ok =
+        r.withinBudget.bytes && r.withinBudget.importMs && r.smoke.ok && (r.deviceFacingCheck?.clean ?? true);
+      allWithinTargets &&= ok;
+      rows.push([
+        'bundle',
+        r.name,
+        `${mb(r.bytes)} (${kb(r.gzipBytes)} gzip); cold import ${r.coldImport.medianMs} ms${r.deviceFacing ? `; Apollo/graphql ${r.deviceFacingCheck?.clean ? 'absent' : 'PRESENT'}` : ''}`,
+        `< ${mb(r.budget.maxBytes)}, < ${r.budget.maxImportMs} ms`,
+        verdict(ok),
+      ]);
+    }
+  } else {
+    const result = readResult<DevStartupResult>(step.name, stepStarted)!;
+    for (const s of result.summary) {
+      const ok = s.withinTarget && s.ok && !s.javaLeftBehind;
+      allWithinTargets &&= ok;
+      rows.push([
+        'dev-startup',
+        s.variant,
+        `median ready ${s.medianReadyMs === null ? 'n/a' : `${round(s.medianReadyMs / 1000, 2)} s`}; cleanup ${s.ok && !s.javaLeftBehind ? 'clean' : 'PROBLEM'}`,
+        '< 15 s',
+        verdict(ok),
+      ]);
+    }
+  }
+}
+
+const file = writeResult('run-all', {
+  name: 'run-all',
+  environment: environment(),
+  seconds: round((Date.now() - started) / 1000, 1),
+  steps: outcomes,
+  allWithinTargets,
+  results: Object.fromEntries(outcomes.map((o) => [o.name, readResult(o.name, started) ?? null])),
+});
+
+console.log(`\n===== summary (${round((Date.now() - started) / 1000, 1)} s) =====\n`);
+console.log(table(['benchmark', 'case', 'measured', 'target', ''], rows));
+console.log(
+  `\n${allWithinTargets ? 'All within targets.' : 'Some results are over target or failed (see above).'}\n${file}`,
+);
+if (outcomes.some((o) => o.exitCode !== 0 || !o.fresh)) process.exitCode = 1;
