@@ -7,7 +7,12 @@ export default defineConfig({
   // One copy of graphql for Pothos, Apollo and the tests ("Cannot use GraphQLSchema from another realm").
   resolve: { alias: { graphql: require.resolve('graphql') } },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'graphql/src/**/*.test.ts', 'test/**/*.test.ts', 'infra/**/*.test.ts'],
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'graphql/src/**/*.test.ts',
+      'test/**/*.test.ts',
+      'infra/**/*.test.ts',
+    ],
     // One DynamoDB Local for the whole run; every test file gets a table of its own (test/support/database.ts).
     globalSetup: ['test/support/global-setup.ts'],
     setupFiles: ['test/support/env.ts'],

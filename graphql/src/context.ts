@@ -36,7 +36,7 @@ function createLoaders(core: Core) {
         const found = new Map<string, PolicyItem | null>();
         for (const [tenantId, ids] of groups) {
           const items = await core.tenancy.inTenant(tenantId, () => core.policies.getMany(ids));
-          ids.forEach((id, index) => found.set(`${tenantId}|${id}`, items[index] ?? null));
+          for (const [index, id] of ids.entries()) found.set(`${tenantId}|${id}`, items[index] ?? null);
         }
         return keys.map((key) => found.get(`${key.tenantId}|${key.policyId}`) ?? null);
       },

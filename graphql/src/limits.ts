@@ -72,7 +72,7 @@ export function measureOperation(
 function pageSizeOf(node: FieldNode, variables: Record<string, unknown>): number {
   const first = node.arguments?.find((argument) => argument.name.value === 'first');
   if (!first) return isConnection(node) ? DEFAULT_PAGE_SIZE : 1;
-  const value = valueOf(first.value, variables);
+  const value = literalValue(first.value, variables);
   return typeof value === 'number' && value > 0 ? Math.min(value, 100) : DEFAULT_PAGE_SIZE;
 }
 
@@ -85,7 +85,7 @@ function isConnection(node: FieldNode): boolean {
   );
 }
 
-function valueOf(value: ValueNode, variables: Record<string, unknown>): unknown {
+function literalValue(value: ValueNode, variables: Record<string, unknown>): unknown {
   if (value.kind === Kind.INT) return Number(value.value);
   if (value.kind === Kind.VARIABLE) return variables[value.name.value];
   return undefined;

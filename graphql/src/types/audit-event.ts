@@ -1,5 +1,4 @@
 import type { AuditEventItem } from '@ade/core';
-import { builder } from '../builder.ts';
 import { connectionType } from '../connection.ts';
 import { AuditEventRef } from '../refs.ts';
 

@@ -2,6 +2,7 @@
  * `@ade/apple`: pure Apple protocol code (no I/O). See docs/apple-account-driven-enrollment.md.
  */
 export { APPLE_ROOT_CA_PEM, APPLE_ROOT_CA_SHA1, APPLE_ROOT_CA_SHA256 } from './apple-root-ca';
+export * from './dep/index.ts';
 export {
   type EnrollRequest,
   MAX_ENROLL_BODY_BYTES,
@@ -41,4 +42,3 @@ export {
   type TokenCertificate,
   type TokenCertificateOptions,
 } from './token-certificate';
-export * from './dep/index.ts';
