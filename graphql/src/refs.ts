@@ -6,12 +6,17 @@ import type { ApiKeyItem, AuditEventItem, PartnerItem, PolicyItem, TenantItem } 
 import { builder } from './builder.ts';
 
 export const PartnerRef = builder.objectRef<PartnerItem>('Partner');
-export const TenantRef = builder.objectRef<TenantItem>('Tenant');
+/**
+ * A tenant is either its item or, where only access has been checked, a stub that loads the item
+ * when a field needs it: `tenant(id:) { policies }` then costs no read of the tenant item.
+ */
+export type TenantModel = TenantItem | { tenantId: string; stub: true };
+export const TenantRef = builder.objectRef<TenantModel>('Tenant');
 export const PolicyRef = builder.objectRef<PolicyItem>('Policy');
 export const ApiKeyRef = builder.objectRef<ApiKeyItem>('ApiKey');
 export const AuditEventRef = builder.objectRef<AuditEventItem>('AuditEvent');
 
-export type NodeItem = PartnerItem | TenantItem | PolicyItem | ApiKeyItem;
+export type NodeItem = PartnerItem | TenantModel | PolicyItem | ApiKeyItem;
 
 export const NodeRef = builder.interfaceRef<NodeItem>('Node').implement({
   description: 'An object with a global id. Ids carry a type prefix: ptn_, ten_, pol_, key_.',
@@ -19,7 +24,7 @@ export const NodeRef = builder.interfaceRef<NodeItem>('Node').implement({
   resolveType: (item) => {
     if ('policyId' in item) return 'Policy';
     if ('keyId' in item) return 'ApiKey';
-    if ('rootPolicyId' in item) return 'Tenant';
+    if ('rootPolicyId' in item || 'stub' in item) return 'Tenant';
     return 'Partner';
   },
 });

@@ -1,29 +1,38 @@
 import type { TenantItem } from '@ade/core';
 import { builder } from '../builder.ts';
 import { connectionType, pageArgs } from '../connection.ts';
+import type { GraphQLContext } from '../context.ts';
 import { asPayload, payloadType } from '../errors.ts';
-import { NodeRef, PolicyRef, TenantRef } from '../refs.ts';
+import { NodeRef, PolicyRef, type TenantModel, TenantRef } from '../refs.ts';
 import { ApiKeyConnection } from './api-key.ts';
 import { AuditEventConnection } from './audit-event.ts';
 import { PolicyConnection } from './policy.ts';
+
+/** The tenant item (read at most once per request: core memoizes it). */
+function item(tenant: TenantModel, ctx: GraphQLContext): Promise<TenantItem> {
+  return 'stub' in tenant ? ctx.core.tenants.get(tenant.tenantId) : Promise.resolve(tenant);
+}
+
+/** A tenant the actor may see, without reading it (fields read it when they need it). */
+export function tenantStub(ctx: GraphQLContext, tenantId: string): Promise<TenantModel> {
+  return ctx.inTenant(tenantId, async () => ({ tenantId, stub: true as const }));
+}
 
 TenantRef.implement({
   description: 'A client organisation of a partner. Owns a policy tree, keys and audit events.',
   interfaces: [NodeRef],
   fields: (t) => ({
     id: t.exposeID('tenantId'),
-    name: t.exposeString('name'),
-    version: t.exposeInt('version'),
-    partnerId: t.exposeID('partnerId'),
-    policyCount: t.exposeInt('policyCount'),
+    name: t.string({ resolve: async (tenant, _args, ctx) => (await item(tenant, ctx)).name }),
+    version: t.int({ resolve: async (tenant, _args, ctx) => (await item(tenant, ctx)).version }),
+    partnerId: t.id({ resolve: async (tenant, _args, ctx) => (await item(tenant, ctx)).partnerId }),
+    policyCount: t.int({ resolve: async (tenant, _args, ctx) => (await item(tenant, ctx)).policyCount }),
     rootPolicy: t.field({
       type: PolicyRef,
       resolve: async (tenant, _args, ctx) => {
-        const root = await ctx.loaders.policy.load({
-          tenantId: tenant.tenantId,
-          policyId: tenant.rootPolicyId,
-        });
-        if (!root) throw new Error(`tenant ${tenant.tenantId} has no root policy`);
+        const { tenantId, rootPolicyId } = await item(tenant, ctx);
+        const root = await ctx.loaders.policy.load({ tenantId, policyId: rootPolicyId });
+        if (!root) throw new Error(`tenant ${tenantId} has no root policy`);
         return root;
       },
     }),
@@ -33,7 +42,7 @@ TenantRef.implement({
       args: pageArgs,
       resolve: async (tenant, args, ctx) => ({
         page: await ctx.inTenant(tenant.tenantId, () => ctx.core.policies.list(args)),
-        totalCount: async () => tenant.policyCount,
+        totalCount: async () => (await item(tenant, ctx)).policyCount,
       }),
     }),
     apiKeys: t.field({
@@ -49,18 +58,24 @@ TenantRef.implement({
         page: await ctx.inTenant(tenant.tenantId, () => ctx.core.audit.listForTenant(args)),
       }),
     }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    createdAt: t.field({
+      type: 'DateTime',
+      resolve: async (tenant, _args, ctx) => (await item(tenant, ctx)).createdAt,
+    }),
+    updatedAt: t.field({
+      type: 'DateTime',
+      resolve: async (tenant, _args, ctx) => (await item(tenant, ctx)).updatedAt,
+    }),
   }),
 });
 
-export const TenantConnection = connectionType<TenantItem>('Tenant', TenantRef);
+export const TenantConnection = connectionType<TenantModel>('Tenant', TenantRef);
 
 builder.queryField('tenant', (t) =>
   t.field({
     type: TenantRef,
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => ctx.core.tenants.get(String(args.id)),
+    resolve: (_root, args, ctx) => tenantStub(ctx, String(args.id)),
   }),
 );
 

@@ -2,6 +2,7 @@ import type { Actor } from '@ade/core';
 import { builder } from '../builder.ts';
 import { PartnerRef, TenantRef } from '../refs.ts';
 import { RoleEnum } from './api-key.ts';
+import { tenantStub } from './tenant.ts';
 
 const ActorKindEnum = builder.enumType('ActorKind', {
   values: ['OPERATOR', 'PARTNER', 'TENANT', 'SYSTEM'] as const,
@@ -22,7 +23,7 @@ const ViewerRef = builder.objectRef<Actor>('Viewer').implement({
       type: TenantRef,
       nullable: true,
       description: 'The tenant of a tenant key.',
-      resolve: (a, _args, ctx) => (a.kind === 'tenant' ? ctx.core.tenants.get(a.tenantId) : null),
+      resolve: (a, _args, ctx) => (a.kind === 'tenant' ? tenantStub(ctx, a.tenantId) : null),
     }),
   }),
 });

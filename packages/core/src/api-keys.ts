@@ -2,7 +2,7 @@
  * API keys: created (secret shown once), listed, revoked, and used to authenticate requests.
  * Operator keys are made only by trusted scripts (bootstrap, demo seed), never through the API.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import {
   type ApiKeyDraft,
   decodeKeyId,

@@ -1,5 +1,5 @@
 /** Partners (MSPs): created by the operator, each with a first ADMIN key in the same transaction. */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { type ApiKeyDraft, draftApiKey } from './api-key-secret.ts';
 import { auditPut } from './audit.ts';
 import { authorize } from './authz.ts';
@@ -12,7 +12,7 @@ import { type PageArgs, paginate } from './pagination.ts';
 import { commit } from './transaction.ts';
 import { nameSchema, parseInput } from './validation.ts';
 
-const createSchema = z.object({ name: nameSchema, firstKeyName: nameSchema.optional() });
+const createSchema = z.object({ name: nameSchema, firstKeyName: z.optional(nameSchema) });
 
 export function partnerOperations(service: AdeService) {
   const { partner } = service.entities;

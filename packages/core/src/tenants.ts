@@ -1,5 +1,5 @@
 /** Tenants: a partner's client organisations, each created with its root policy. */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { auditPut } from './audit.ts';
 import { authorize } from './authz.ts';
 import { describeActor, useActor } from './context.ts';
@@ -9,10 +9,10 @@ import { newId, parseId } from './ids.ts';
 import { type PageArgs, paginate } from './pagination.ts';
 import type { Tenancy } from './tenancy.ts';
 import { commit, failedAt } from './transaction.ts';
-import { nameSchema, parseInput } from './validation.ts';
+import { nameSchema, parseInput, versionSchema } from './validation.ts';
 
-const createSchema = z.object({ name: nameSchema, rootPolicyName: nameSchema.default('All devices') });
-const renameSchema = z.object({ name: nameSchema, expectedVersion: z.number().int().positive().optional() });
+const createSchema = z.object({ name: nameSchema, rootPolicyName: z._default(nameSchema, 'All devices') });
+const renameSchema = z.object({ name: nameSchema, expectedVersion: versionSchema });
 
 export function tenantOperations(service: AdeService, tenancy: Tenancy) {
   const { tenant } = service.entities;

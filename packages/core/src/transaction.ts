@@ -23,25 +23,36 @@ export async function commit(
   build: (entities: TxEntities) => unknown[],
   explain: (codes: TransactionItemCode[]) => AppError | undefined = () => undefined,
 ): Promise<void> {
-  const result = await service.transaction.write(build as unknown as WriteBuilder).go();
-  // Whatever the outcome, reads memoized earlier in this request may now be stale.
-  forgetMemo();
-  if (!result.canceled) return;
-  const codes = (result.data as { code: TransactionItemCode }[]).map((item) => item.code);
-  if (codes.includes('TransactionConflict')) {
-    throw AppError.conflict(
-      'CONCURRENT_CHANGE',
-      'Another change to the same items was saved at the same time; try again.',
+  for (let attempt = 1; ; attempt++) {
+    const result = await service.transaction.write(build as unknown as WriteBuilder).go();
+    // Whatever the outcome, reads memoized earlier in this request may now be stale.
+    forgetMemo();
+    if (!result.canceled) return;
+    const codes = (result.data as { code: TransactionItemCode }[]).map((item) => item.code);
+    if (codes.includes('TransactionConflict')) {
+      // Another transaction was in flight on one of our items (e.g. two policy creates bumping the
+      // tenant's policyCount). Conditions are evaluated again on retry, so retrying is safe.
+      if (attempt < CONFLICT_ATTEMPTS) {
+        await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt + Math.random() * 20));
+        continue;
+      }
+      throw AppError.conflict(
+        'CONCURRENT_CHANGE',
+        'Another change to the same items was saved at the same time; try again.',
+      );
+    }
+    throw (
+      explain(codes) ??
+      AppError.conflict(
+        'CONCURRENT_CHANGE',
+        'The data changed while this change was being saved; read it again and retry.',
+      )
     );
   }
-  throw (
-    explain(codes) ??
-    AppError.conflict(
-      'CONCURRENT_CHANGE',
-      'The data changed while this change was being saved; read it again and retry.',
-    )
-  );
 }
+
+/** Attempts of a transaction that DynamoDB cancels for a conflict with another one in flight. */
+const CONFLICT_ATTEMPTS = 4;
 
 /** True when the item at `index` failed its condition. */
 export function failedAt(codes: TransactionItemCode[], index: number): boolean {

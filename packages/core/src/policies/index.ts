@@ -1,5 +1,5 @@
 /** A tenant's policy tree: create, rename, move, delete, and the reads in tree.ts. */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { auditPut } from '../audit.ts';
 import { describeActor, useActor } from '../context.ts';
 import type { AdeService, PolicyItem } from '../entities/service.ts';
@@ -7,13 +7,13 @@ import { AppError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { authorizeInTenant } from '../tenancy.ts';
 import { commit, failedAt, MAX_TRANSACTION_ITEMS } from '../transaction.ts';
-import { nameSchema, parseInput } from '../validation.ts';
+import { nameSchema, parseInput, versionSchema } from '../validation.ts';
 import { policyMove } from './move.ts';
 import { MAX_DEPTH, policyReads } from './tree.ts';
 
 export type ChildrenOnDelete = 'REFUSE' | 'MOVE_TO_PARENT';
 
-const renameSchema = z.object({ name: nameSchema, expectedVersion: z.number().int().positive().optional() });
+const renameSchema = z.object({ name: nameSchema, expectedVersion: versionSchema });
 
 function versionMismatch(current: number): AppError {
   return AppError.conflict(
