@@ -235,8 +235,10 @@ async function main() {
     const sameInstance = coreFromEnvModule() === core;
 
     const variants = [
-      { name: 'policies', withParent: false },
-      { name: 'policies + parent { name }', withParent: true },
+      // The issue's target is for reading the tree; asking for each parent's name may add exactly
+      // one batched read per page (BatchGetItem), never one per policy.
+      { name: 'policies', withParent: false, target: TARGET_REQUESTS_PER_PAGE },
+      { name: 'policies + parent { name }', withParent: true, target: TARGET_REQUESTS_PER_PAGE + 1 },
     ];
     const results = [];
     for (const variant of variants) {
@@ -277,8 +279,9 @@ async function main() {
         },
         warmupLatencyMs: { p50: round(summarize(warmup.map((s) => s.ms)).p50, 2) },
         pagesPerSecond: round(samples.length / (elapsedMs / 1000), 1),
-        withinTarget: requests.max <= TARGET_REQUESTS_PER_PAGE,
-        meanWithinTarget: requests.mean <= TARGET_REQUESTS_PER_PAGE,
+        target: variant.target,
+        withinTarget: requests.max <= variant.target,
+        meanWithinTarget: requests.mean <= variant.target,
       });
     }
 
@@ -315,7 +318,7 @@ async function main() {
           'per page',
           'p50 ms',
           'p95 ms',
-          `≤ ${TARGET_REQUESTS_PER_PAGE} req`,
+          'target',
         ],
         results.map((r) => [
           r.variant,
@@ -329,7 +332,7 @@ async function main() {
             .join('; '),
           r.latencyMs.p50,
           r.latencyMs.p95,
-          verdict(r.withinTarget),
+          `≤ ${r.target}: ${verdict(r.withinTarget)}`,
         ]),
       ),
     );
