@@ -6,8 +6,12 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export const ENROLL_CAPTURE_PATH = '/work/shared/fixtures/apple/enroll-request-iphone12-1.der';
+/** `shared/` sits beside the repository (CI clones it there too); ADE_SHARED_DIR overrides. */
+export const SHARED_DIR =
+  process.env.ADE_SHARED_DIR ?? fileURLToPath(new URL('../../../../../shared/', import.meta.url));
+export const ENROLL_CAPTURE_PATH = join(SHARED_DIR, 'fixtures/apple/enroll-request-iphone12-1.der');
 
 export interface Workdir {
   dir: string;
