@@ -88,6 +88,23 @@ describe('API keys', () => {
     expect((await create(f.tenantAdminKey, f.partnerId)).createApiKey.errors[0].code).toBe('NOT_FOUND');
     expect((await create(f.partnerKey, other.tenantId)).createApiKey.errors[0].code).toBe('NOT_FOUND');
     expect((await create(f.partnerKey, f.partnerId)).createApiKey.secret).toMatch(/^ade_ptn_/);
+
+    const made = await gqlOk(
+      core(),
+      f.tenantAdminKey,
+      `mutation($o: ID!) { createApiKey(input: { ownerId: $o, name: "node", role: READ_ONLY }) { apiKey { id } } }`,
+      { o: f.tenantId },
+    );
+    const nodeQuery = `query($id: ID!) { node(id: $id) { id ... on ApiKey { name role } } }`;
+    const id = made.createApiKey.apiKey.id;
+    expect((await gqlOk(core(), f.partnerKey, nodeQuery, { id })).node).toEqual({
+      id,
+      name: 'node',
+      role: 'READ_ONLY',
+    });
+    expect((await gql(core(), other.partnerKey, nodeQuery, { id })).errors?.[0]?.extensions?.code).toBe(
+      'NOT_FOUND',
+    );
     const operator = await asSystem(() =>
       core().apiKeys.create({ kind: 'operator' }, { name: 'op', role: 'ADMIN' }),
     );

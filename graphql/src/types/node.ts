@@ -6,14 +6,19 @@ import { loadPolicy } from './policy.ts';
 builder.queryField('node', (t) =>
   t.field({
     type: NodeRef,
-    description: 'Any object by its global id (ptn_…, ten_…, pol_…).',
+    description: 'Any object by its global id (ptn_…, ten_…, pol_…, key_…).',
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, args, ctx) => {
       const id = String(args.id);
       if (id.startsWith('ptn_')) return ctx.core.partners.get(id);
       if (id.startsWith('ten_')) return ctx.core.tenants.get(id);
       if (id.startsWith('pol_')) return loadPolicy(ctx, id);
-      throw new AppError('validation', 'INVALID_ID', 'Unknown id type; ids start with ptn_, ten_ or pol_.');
+      if (id.startsWith('key_')) return ctx.core.apiKeys.getById(id);
+      throw new AppError(
+        'validation',
+        'INVALID_ID',
+        'Unknown id type; ids start with ptn_, ten_, pol_ or key_.',
+      );
     },
   }),
 );

@@ -183,6 +183,16 @@ export function apiKeyOperations(service: AdeService, tenancy: Tenancy) {
       return withOwner(owner, (resolved) => revoke(resolved, keyId));
     },
     listFor: (ownerIdValue: string, args: PageArgs) => withOwner(ownerIdValue, (owner) => list(owner, args)),
+    /** One key by its global id, for those who may read that owner's keys. */
+    getById: (globalKeyId: string) => {
+      const { owner, keyId } = decodeKeyId(globalKeyId);
+      return withOwner(owner, async (resolved) => {
+        authorizeOwner(resolved, 'apiKey:read');
+        const item = (await apiKey.get({ partition: ownerPartition(owner), keyId }).go()).data;
+        if (!item) throw AppError.notFound(`API key ${globalKeyId}`);
+        return item;
+      });
+    },
   };
 }
 

@@ -1,8 +1,8 @@
 /**
- * Audit events: what changed, who changed it, with what outcome. Successful changes are recorded
- * inside their own transaction (see transaction.ts); refusals of an authorized actor's change
- * (a rule or a conflict) are recorded on their own. Authorization refusals are not written into the
- * target's log — a stranger probing ids must not be able to write into another tenant's data.
+ * Audit events: what changed, who changed it, with what outcome. Changes are recorded inside their
+ * own transaction (see transaction.ts), so a change and its record land together or not at all.
+ * Refusals are not written into the target's log — a stranger probing ids must not be able to write
+ * into another tenant's data; they are answered, and logged by the edge.
  */
 
 import { authorize } from './authz.ts';
@@ -62,14 +62,6 @@ export function auditPut(entities: TxEntities, input: AuditInput) {
 export function auditOperations(service: AdeService) {
   const { auditEvent } = service.entities;
   return {
-    /** Records a refused change on its own (best effort: the refusal is what the caller sees). */
-    async recordFailure(input: Omit<AuditInput, 'outcome'>): Promise<void> {
-      await auditEvent
-        .put(auditRecord({ ...input, outcome: 'FAILURE' }))
-        .go()
-        .catch(() => {});
-    },
-
     /** The current tenant's events, newest first (inside inTenant). */
     listForTenant(args: PageArgs) {
       const tenantId = authorizeInTenant('audit:read');

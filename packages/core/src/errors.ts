@@ -68,6 +68,15 @@ export class AppError extends Error {
     return new AppError('validation', 'VALIDATION_FAILED', message || 'The input is not valid.', problems);
   }
 
+  /** An `expectedVersion` (or the version read before writing) is no longer current. */
+  static versionMismatch(what: string, current: number): AppError {
+    return new AppError(
+      'conflict',
+      'VERSION_MISMATCH',
+      `${what} was changed by someone else (now at version ${current}); reload and retry.`,
+    );
+  }
+
   static conflict(code: ErrorCode, message: string): AppError {
     return new AppError('conflict', code, message);
   }

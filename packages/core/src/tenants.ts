@@ -83,7 +83,7 @@ export function tenantOperations(service: AdeService, tenancy: Tenancy) {
           expectedVersion: input.expectedVersion ?? undefined,
         });
         if (expectedVersion !== undefined && expectedVersion !== current.version)
-          throw versionMismatch(current.version);
+          throw AppError.versionMismatch('The tenant', current.version);
         if (current.name === name) return current;
         await commit(
           service,
@@ -102,7 +102,8 @@ export function tenantOperations(service: AdeService, tenancy: Tenancy) {
               details: { from: current.name, to: name },
             }),
           ],
-          (codes) => (failedAt(codes, 0) ? versionMismatch(current.version) : undefined),
+          (codes) =>
+            failedAt(codes, 0) ? AppError.versionMismatch('The tenant', current.version + 1) : undefined,
         );
         return { ...current, name, version: current.version + 1 };
       });
@@ -123,13 +124,6 @@ export function tenantOperations(service: AdeService, tenancy: Tenancy) {
       );
     },
   };
-}
-
-function versionMismatch(current: number): AppError {
-  return AppError.conflict(
-    'VERSION_MISMATCH',
-    `It was changed by someone else (now at version ${current}); reload and retry.`,
-  );
 }
 
 export type TenantOperations = ReturnType<typeof tenantOperations>;

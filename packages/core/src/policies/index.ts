@@ -15,13 +15,6 @@ export type ChildrenOnDelete = 'REFUSE' | 'MOVE_TO_PARENT';
 
 const renameSchema = z.object({ name: nameSchema, expectedVersion: versionSchema });
 
-function versionMismatch(current: number): AppError {
-  return AppError.conflict(
-    'VERSION_MISMATCH',
-    `The policy was changed by someone else (now at version ${current}); reload and retry.`,
-  );
-}
-
 export function policyOperations(service: AdeService) {
   const reads = policyReads(service);
   const { policy } = service.entities;
@@ -76,7 +69,7 @@ export function policyOperations(service: AdeService) {
     });
     const current = await reads.get(policyId);
     if (expectedVersion !== undefined && expectedVersion !== current.version)
-      throw versionMismatch(current.version);
+      throw AppError.versionMismatch('The policy', current.version);
     if (current.name === name) return current;
     await commit(
       service,
@@ -95,7 +88,8 @@ export function policyOperations(service: AdeService) {
           details: { from: current.name, to: name },
         }),
       ],
-      (codes) => (failedAt(codes, 0) ? versionMismatch(current.version + 1) : undefined),
+      (codes) =>
+        failedAt(codes, 0) ? AppError.versionMismatch('The policy', current.version + 1) : undefined,
     );
     return { ...current, name, version: current.version + 1 };
   }
