@@ -1,0 +1,116 @@
+/**
+ * The payload half of envelope encryption, shared by every provider: providers only create and
+ * unwrap data keys; sealing, parsing and opening a SealedSecret happen here, once.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import {
+  canonicalContext,
+  type EncryptionContext,
+  type KeyManagement,
+  SECRET_PROVIDERS,
+  type SealedSecret,
+  SecretDecryptionError,
+  type SecretProvider,
+} from './key-management.ts';
+
+export const DATA_KEY_BYTES = 32;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+export interface DataKey {
+  plaintext: Buffer;
+  wrapped: Buffer;
+  keyId: string;
+}
+
+export abstract class EnvelopeEncryption implements KeyManagement {
+  abstract readonly description: string;
+  protected abstract readonly provider: SecretProvider;
+  /** A fresh data key, and the same key wrapped under `context`. */
+  protected abstract generateDataKey(context: EncryptionContext): Promise<DataKey>;
+  /** Throws SecretDecryptionError when `wrapped` was not made for `keyId` and `context`. */
+  protected abstract unwrapDataKey(
+    wrapped: Buffer,
+    keyId: string,
+    context: EncryptionContext,
+  ): Promise<Buffer>;
+
+  async encrypt(plaintext: Uint8Array | string, context: EncryptionContext): Promise<SealedSecret> {
+    const aad = Buffer.from(canonicalContext(context), 'utf8');
+    const data = typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext;
+    const dataKey = await this.generateDataKey(context);
+    try {
+      const iv = randomBytes(IV_BYTES);
+      const cipher = createCipheriv('aes-256-gcm', dataKey.plaintext, iv, { authTagLength: TAG_BYTES });
+      cipher.setAAD(aad);
+      const ciphertext = Buffer.concat([cipher.update(data), cipher.final()]);
+      return {
+        version: 1,
+        provider: this.provider,
+        keyId: dataKey.keyId,
+        wrappedKey: dataKey.wrapped.toString('base64'),
+        iv: iv.toString('base64'),
+        tag: cipher.getAuthTag().toString('base64'),
+        ciphertext: ciphertext.toString('base64'),
+      };
+    } finally {
+      // Best effort: do not leave the data key lying around in memory until GC.
+      dataKey.plaintext.fill(0);
+    }
+  }
+
+  async decrypt(sealed: SealedSecret, context: EncryptionContext): Promise<Buffer> {
+    const aad = Buffer.from(canonicalContext(context), 'utf8');
+    const parts = this.#parse(sealed);
+    const dataKey = await this.unwrapDataKey(parts.wrappedKey, sealed.keyId, context);
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', dataKey, parts.iv, { authTagLength: TAG_BYTES });
+      decipher.setAAD(aad);
+      decipher.setAuthTag(parts.tag);
+      return Buffer.concat([decipher.update(parts.ciphertext), decipher.final()]);
+    } catch {
+      throw new SecretDecryptionError('the payload does not match its data key and context (tampered?)');
+    } finally {
+      dataKey.fill(0);
+    }
+  }
+
+  /** Checks every field before any key is touched: a stored record is untrusted input. */
+  #parse(sealed: SealedSecret) {
+    const value = sealed as Partial<Record<keyof SealedSecret, unknown>> | null;
+    if (typeof value !== 'object' || value === null)
+      throw new SecretDecryptionError('it is not a sealed secret');
+    if (value.version !== 1) throw new SecretDecryptionError('its version is not supported');
+    if (value.provider !== this.provider) {
+      const known = SECRET_PROVIDERS.find((p) => p === value.provider);
+      throw new SecretDecryptionError(
+        known ? `it was sealed by ${known}, not ${this.provider}` : 'its provider is unknown',
+      );
+    }
+    if (typeof value.keyId !== 'string' || value.keyId === '' || value.keyId.length > 2048) {
+      throw new SecretDecryptionError('its key id is malformed');
+    }
+    const iv = base64Field(value.iv, 'iv');
+    const tag = base64Field(value.tag, 'tag');
+    if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES)
+      throw new SecretDecryptionError('its iv or tag is malformed');
+    return {
+      iv,
+      tag,
+      wrappedKey: base64Field(value.wrappedKey, 'wrappedKey'),
+      ciphertext: base64Field(value.ciphertext, 'ciphertext'),
+    };
+  }
+}
+
+/**
+ * Strict base64: Node's decoder ignores stray characters and unused trailing bits, so an edited
+ * field could decode to the same bytes; only the canonical encoding is accepted.
+ */
+function base64Field(value: unknown, name: string): Buffer {
+  if (typeof value !== 'string') throw new SecretDecryptionError(`its ${name} is missing`);
+  const bytes = Buffer.from(value, 'base64');
+  if (bytes.toString('base64') !== value)
+    throw new SecretDecryptionError(`its ${name} is not canonical base64`);
+  return bytes;
+}
