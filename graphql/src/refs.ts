@@ -2,7 +2,15 @@
  * Object refs of every type, declared before any is implemented so the type files can refer to
  * each other (a Policy has a Tenant, a Tenant has Policies) without import cycles.
  */
-import type { ApiKeyItem, AuditEventItem, PartnerItem, PolicyItem, TenantItem } from '@ade/core';
+import type {
+  AdeConfigurationItem,
+  AdeTokenItem,
+  ApiKeyItem,
+  AuditEventItem,
+  PartnerItem,
+  PolicyItem,
+  TenantItem,
+} from '@ade/core';
 import { builder } from './builder.ts';
 
 export const PartnerRef = builder.objectRef<PartnerItem>('Partner');
@@ -15,14 +23,24 @@ export const TenantRef = builder.objectRef<TenantModel>('Tenant');
 export const PolicyRef = builder.objectRef<PolicyItem>('Policy');
 export const ApiKeyRef = builder.objectRef<ApiKeyItem>('ApiKey');
 export const AuditEventRef = builder.objectRef<AuditEventItem>('AuditEvent');
+export const AdeConfigurationRef = builder.objectRef<AdeConfigurationItem>('AdeConfiguration');
+export const AdeTokenRef = builder.objectRef<AdeTokenItem>('AdeToken');
 
-export type NodeItem = PartnerItem | TenantModel | PolicyItem | ApiKeyItem;
+export type NodeItem =
+  | PartnerItem
+  | TenantModel
+  | PolicyItem
+  | ApiKeyItem
+  | AdeConfigurationItem
+  | AdeTokenItem;
 
 export const NodeRef = builder.interfaceRef<NodeItem>('Node').implement({
-  description: 'An object with a global id. Ids carry a type prefix: ptn_, ten_, pol_, key_.',
+  description: 'An object with a global id. Ids carry a type prefix: ptn_, ten_, pol_, key_, cfg_, tok_.',
   fields: (t) => ({ id: t.id({ resolve: () => '' }) }),
   resolveType: (item) => {
-    if ('policyId' in item) return 'Policy';
+    if ('configurationId' in item) return 'AdeConfiguration';
+    if ('tokenId' in item) return 'AdeToken';
+    if ('childCount' in item) return 'Policy';
     if ('keyId' in item) return 'ApiKey';
     if ('rootPolicyId' in item || 'stub' in item) return 'Tenant';
     return 'Partner';

@@ -2,6 +2,8 @@
 import { builder } from './builder.ts';
 import './errors.ts';
 import './connection.ts';
+import './types/ade-configuration.ts';
+import './types/ade-token.ts';
 import './types/api-key.ts';
 import './types/audit-event.ts';
 import './types/node.ts';

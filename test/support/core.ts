@@ -1,5 +1,7 @@
 /** Fluent fixtures over a real (local) database: a partner with tenants and keys, in one call. */
+import { DeviceAssignmentClient } from '@ade/apple';
 import { type Actor, type Core, createCore, runAs } from '@ade/core';
+import { ephemeralKeyManagement } from '@ade/core/secrets/index';
 import { useTestDatabase } from './database.ts';
 
 export const system: Actor = { kind: 'system', role: 'ADMIN', name: 'test' };
@@ -8,12 +10,28 @@ export function asSystem<T>(fn: () => Promise<T>): Promise<T> {
   return runAs(system, fn);
 }
 
-/** Registers this file's table and returns a getter for a core bound to it. */
-export function useTestCore(): () => Core {
+export const TEST_PUBLIC_URL = 'https://mdm.test.example';
+
+/**
+ * Registers this file's table and returns a getter for a core bound to it: secrets sealed with a
+ * throwaway key, Apple's Device Assignment API at `appleUrl()` (a fake) when given.
+ */
+export function useTestCore(options: { appleUrl?: () => string; now?: () => Date } = {}): () => Core {
   const db = useTestDatabase();
   let core: Core | undefined;
   return () => {
-    core ??= createCore(db());
+    core ??= createCore(db(), {
+      keys: ephemeralKeyManagement(),
+      publicUrl: TEST_PUBLIC_URL,
+      now: options.now,
+      deviceAssignment: (credentials) =>
+        new DeviceAssignmentClient({
+          credentials,
+          userAgent: 'ade-cloud-test',
+          baseUrl: options.appleUrl?.() ?? 'http://127.0.0.1:9', // nothing listens: Apple "unreachable"
+          timeoutMs: 5_000,
+        }),
+    });
     return core;
   };
 }

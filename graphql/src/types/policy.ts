@@ -2,7 +2,7 @@ import { decodeScopedId, encodeScopedId, type PolicyItem } from '@ade/core';
 import { builder } from '../builder.ts';
 import { connectionType, pageArgs } from '../connection.ts';
 import { asPayload, payloadType, UserError, type UserErrorShape } from '../errors.ts';
-import { NodeRef, PolicyRef, TenantRef } from '../refs.ts';
+import { AdeConfigurationRef, AdeTokenRef, NodeRef, PolicyRef, TenantRef } from '../refs.ts';
 
 export const policyId = (item: PolicyItem) => encodeScopedId(item.tenantId, item.policyId);
 
@@ -52,6 +52,21 @@ PolicyRef.implement({
         (await ctx.inTenant(p.tenantId, () => ctx.core.policies.ancestors(p))).length,
     }),
     tenant: t.field({ type: TenantRef, resolve: (p, _args, ctx) => ctx.core.tenants.get(p.tenantId) }),
+    adeConfiguration: t.field({
+      type: AdeConfigurationRef,
+      nullable: true,
+      description: 'The ADE configuration attached to this policy (not inherited).',
+      resolve: (p, _args, ctx) =>
+        p.adeConfigurationId
+          ? ctx.inTenant(p.tenantId, () => ctx.core.adeConfigurations.get(p.adeConfigurationId!))
+          : null,
+    }),
+    adeTokens: t.field({
+      type: [AdeTokenRef],
+      description: 'ADE tokens assigned directly to this policy (not inherited).',
+      resolve: (p, _args, ctx) =>
+        p.tokenCount ? ctx.inTenant(p.tenantId, () => ctx.core.adeTokens.listForPolicy(p.policyId)) : [],
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),

@@ -3,7 +3,14 @@ import { builder } from '../builder.ts';
 import { connectionType, pageArgs } from '../connection.ts';
 import type { GraphQLContext } from '../context.ts';
 import { asPayload, payloadType } from '../errors.ts';
-import { NodeRef, PolicyRef, type TenantModel, TenantRef } from '../refs.ts';
+import {
+  AdeConfigurationRef,
+  AdeTokenRef,
+  NodeRef,
+  PolicyRef,
+  type TenantModel,
+  TenantRef,
+} from '../refs.ts';
 import { ApiKeyConnection } from './api-key.ts';
 import { AuditEventConnection } from './audit-event.ts';
 import { PolicyConnection } from './policy.ts';
@@ -44,6 +51,15 @@ TenantRef.implement({
         page: await ctx.inTenant(tenant.tenantId, () => ctx.core.policies.list(args)),
         totalCount: async () => (await item(tenant, ctx)).policyCount,
       }),
+    }),
+    adeConfigurations: t.field({
+      type: [AdeConfigurationRef],
+      description: 'Every ADE configuration of the tenant (at most one per policy).',
+      resolve: (tenant, _args, ctx) => ctx.inTenant(tenant.tenantId, () => ctx.core.adeConfigurations.list()),
+    }),
+    adeTokens: t.field({
+      type: [AdeTokenRef],
+      resolve: (tenant, _args, ctx) => ctx.inTenant(tenant.tenantId, () => ctx.core.adeTokens.list()),
     }),
     apiKeys: t.field({
       type: ApiKeyConnection,

@@ -28,6 +28,8 @@ export const actions = {
   'apiKey:read': rule(['operator', 'partner', 'tenant']),
   'apiKey:manage': rule(['operator', 'partner', 'tenant'], true),
   'audit:read': rule(['operator', 'partner', 'tenant']),
+  'ade:read': rule(['partner', 'tenant']),
+  'ade:write': rule(['partner', 'tenant'], true),
 } as const satisfies Record<string, ActionRule>;
 
 export type Action = keyof typeof actions;

@@ -3,18 +3,23 @@
  * scripts) may do goes through the object this returns; each operation authorizes itself from the
  * request context (context.ts) and keys tenant data by the tenant that context carries.
  */
+import { adeOperations } from './ade/index.ts';
 import { apiKeyOperations } from './api-keys.ts';
 import { auditOperations } from './audit.ts';
 import type { Database } from './db/client.ts';
 import { createService } from './entities/service.ts';
+import { type CoreOptions, resolveOptions } from './options.ts';
 import { partnerOperations } from './partners.ts';
 import { policyOperations } from './policies/index.ts';
 import { tenancyOperations } from './tenancy.ts';
 import { tenantOperations } from './tenants.ts';
 
-export function createCore(db: Database) {
+export function createCore(db: Database, options: Partial<CoreOptions> = {}) {
+  const resolved = resolveOptions(options);
   const service = createService(db);
   const tenancy = tenancyOperations(service);
+  const policies = policyOperations(service);
+  const ade = adeOperations(service, policies, resolved);
   return {
     db,
     service,
@@ -22,7 +27,10 @@ export function createCore(db: Database) {
     audit: auditOperations(service),
     partners: partnerOperations(service),
     tenants: tenantOperations(service, tenancy),
-    policies: policyOperations(service),
+    policies,
+    adeConfigurations: ade.configurations,
+    adeTokens: ade.tokens,
+    options: resolved,
     apiKeys: apiKeyOperations(service, tenancy),
   };
 }

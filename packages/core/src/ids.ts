@@ -19,6 +19,8 @@ export const prefixes = {
   policy: 'pol',
   apiKey: 'key',
   auditEvent: 'aud',
+  adeConfiguration: 'cfg',
+  adeToken: 'tok',
 } as const;
 export type EntityKind = keyof typeof prefixes;
 export type Prefix = (typeof prefixes)[EntityKind];
@@ -65,6 +67,18 @@ function encodeRandom(bytes: Uint8Array): string {
   for (const byte of bytes) bits = (bits << 8n) | BigInt(byte);
   let out = '';
   for (let i = 0; i < 16; i++) {
+    out = CROCKFORD[Number(bits & 31n)] + out;
+    bits >>= 5n;
+  }
+  return out;
+}
+
+/** `bytes` random bytes in Crockford base32 (for unguessable tokens that must stay URL-safe). */
+export function randomBase32(bytes: number): string {
+  let bits = 0n;
+  for (const byte of randomBytes(bytes)) bits = (bits << 8n) | BigInt(byte);
+  let out = '';
+  for (let i = 0; i < Math.ceil((bytes * 8) / 5); i++) {
     out = CROCKFORD[Number(bits & 31n)] + out;
     bits >>= 5n;
   }

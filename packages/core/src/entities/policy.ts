@@ -19,6 +19,10 @@ export const policyEntity = (config: EntityConfig) =>
         parentKey: { type: 'string', required: true, hidden: true },
         name: { type: 'string', required: true },
         childCount: { type: 'number', required: true, default: 0 },
+        /** The ADE configuration attached here (at most one: a condition on this attribute enforces it). */
+        adeConfigurationId: { type: 'string' },
+        /** ADE tokens assigned directly to this policy; a policy with tokens cannot be deleted. */
+        tokenCount: { type: 'number', required: true, default: 0 },
         version: { type: 'number', required: true, default: 1 },
         createdBy: { type: 'string', required: true, readOnly: true },
         ...timestamps,

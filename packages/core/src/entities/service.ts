@@ -1,7 +1,11 @@
 import { type EntityItem, Service } from 'electrodb';
 import type { Database } from '../db/client.ts';
+import { adeConfigurationEntity } from './ade-configuration.ts';
+import { adeTokenEntity } from './ade-token.ts';
 import { apiKeyEntity } from './api-key.ts';
 import { auditEventEntity } from './audit-event.ts';
+import { domainClaimEntity } from './domain-claim.ts';
+import { fallbackRegistrationEntity } from './fallback-registration.ts';
 import { partnerEntity } from './partner.ts';
 import { policyEntity } from './policy.ts';
 import { tenantEntity } from './tenant.ts';
@@ -15,6 +19,10 @@ export function createService(db: Database) {
       policy: policyEntity(config),
       apiKey: apiKeyEntity(config),
       auditEvent: auditEventEntity(config),
+      adeConfiguration: adeConfigurationEntity(config),
+      domainClaim: domainClaimEntity(config),
+      adeToken: adeTokenEntity(config),
+      fallbackRegistration: fallbackRegistrationEntity(config),
     },
     config,
   );
@@ -27,3 +35,7 @@ export type TenantItem = EntityItem<Entities['tenant']>;
 export type PolicyItem = EntityItem<Entities['policy']>;
 export type ApiKeyItem = EntityItem<Entities['apiKey']>;
 export type AuditEventItem = EntityItem<Entities['auditEvent']>;
+export type AdeConfigurationItem = EntityItem<Entities['adeConfiguration']>;
+export type DomainClaimItem = EntityItem<Entities['domainClaim']>;
+export type AdeTokenItem = EntityItem<Entities['adeToken']>;
+export type FallbackRegistrationItem = EntityItem<Entities['fallbackRegistration']>;

@@ -109,6 +109,18 @@ export function policyOperations(service: AdeService) {
         'POLICY_HAS_CHILDREN',
         `"${node.name}" has child policies; move or delete them first, or delete with children: MOVE_TO_PARENT.`,
       );
+    if (node.adeConfigurationId) {
+      throw AppError.conflict(
+        'POLICY_HAS_CONFIGURATION',
+        `"${node.name}" has an ADE configuration; move or delete it first.`,
+      );
+    }
+    if (node.tokenCount > 0) {
+      throw AppError.conflict(
+        'POLICY_HAS_TOKENS',
+        `"${node.name}" has ADE tokens assigned; assign them elsewhere first.`,
+      );
+    }
     let movedChildren: PolicyItem[] = [];
     if (node.childCount > 0) {
       if (children === 'REFUSE') throw hasChildren();
@@ -126,7 +138,9 @@ export function policyOperations(service: AdeService) {
         e.policy
           .delete({ tenantId, policyId })
           .where(
-            (a, { eq }) => `${eq(a.childCount, movedChildren.length)} AND ${eq(a.version, node.version)}`,
+            // Children, tokens and a configuration all keep a policy alive; a concurrent change to any fails this.
+            (a, { eq, notExists }) =>
+              `${eq(a.childCount, movedChildren.length)} AND ${eq(a.version, node.version)} AND ${eq(a.tokenCount, 0)} AND ${notExists(a.adeConfigurationId)}`,
           )
           .commit(),
         ...movedChildren.map((child) =>

@@ -1,0 +1,250 @@
+import {
+  type AdeConfigurationItem,
+  discoveryUrl,
+  encodeScopedId,
+  type FallbackRegistrationItem,
+  hostingOptions,
+  WELL_KNOWN_PATH,
+} from '@ade/core';
+import { builder } from '../builder.ts';
+import { asPayload, payloadType, UserError, type UserErrorShape } from '../errors.ts';
+import { AdeConfigurationRef, AdeTokenRef, NodeRef, PolicyRef } from '../refs.ts';
+import { inScope, sameTenantId } from '../scoped.ts';
+
+const EnrollmentTypeEnum = builder.enumType('EnrollmentType', {
+  values: {
+    USER: { description: 'Account-driven User Enrollment: personal devices (Apple: BYOD, mdm-byod).' },
+    DEVICE: {
+      description:
+        'Account-driven Device Enrollment: organisation devices not in ABM/ASM (Apple: ADDE, mdm-adde).',
+    },
+  },
+});
+
+const WebAuthMethodEnum = builder.enumType('WebAuthMethod', {
+  description:
+    'How people prove who they are on the web-authentication page. OIDC and SAML will join this list.',
+  values: {
+    MANAGED_APPLE_ACCOUNT: {
+      description: 'No extra sign-in: the Managed Apple Account the person signed in with is enough.',
+    },
+    PASSCODE: { description: 'An enrollment passcode set by the admin (stored hashed).' },
+  },
+});
+
+const RegistrationState = builder.enumType('FallbackRegistrationState', {
+  values: ['PENDING', 'REGISTERED', 'REMOVED', 'FAILED'] as const,
+});
+
+const FallbackRegistrationRef = builder
+  .objectRef<FallbackRegistrationItem>('FallbackRegistration')
+  .implement({
+    description:
+      'Our discovery URL as registered with Apple (ABM/ASM fallback discovery) through one ADE token.',
+    fields: (t) => ({
+      token: t.field({
+        type: AdeTokenRef,
+        nullable: true,
+        resolve: (r, _args, ctx) =>
+          ctx.inTenant(r.tenantId, () => ctx.core.adeTokens.get(r.tokenId)).catch(() => null),
+      }),
+      desired: t.field({ type: RegistrationState, resolve: (r) => r.desired }),
+      state: t.field({ type: RegistrationState, resolve: (r) => r.state }),
+      url: t.exposeString('url'),
+      lastSuccessAt: t.expose('lastSuccessAt', { type: 'DateTime', nullable: true }),
+      lastAttemptAt: t.expose('lastAttemptAt', { type: 'DateTime', nullable: true }),
+      lastError: t.exposeString('lastError', { nullable: true }),
+      lastErrorCode: t.exposeString('lastErrorCode', { nullable: true }),
+    }),
+  });
+
+const Hosting = builder.objectRef<ReturnType<typeof hostingOptions>>('AdeHosting').implement({
+  description:
+    'What the customer puts on https://<domain>/.well-known/com.apple.remotemanagement (one of them).',
+  fields: (t) => ({
+    wellKnownPath: t.string({ resolve: () => WELL_KNOWN_PATH }),
+    wellKnownJson: t.exposeString('wellKnownJson', {
+      description: 'The static file (cannot vary per user or model).',
+    }),
+    cloudflareWorkerScript: t.exposeString('cloudflareWorker', {
+      description: 'A Worker that forwards the query string to our discovery URL (preferred).',
+    }),
+    nginxSnippet: t.exposeString('nginx', { description: 'A redirect that re-appends the query string.' }),
+    apacheSnippet: t.exposeString('apache', { description: 'A mod_rewrite redirect with QSA.' }),
+  }),
+});
+
+AdeConfigurationRef.implement({
+  description: 'An account-driven enrollment setup on a policy: type, domains, web authentication, fallback.',
+  interfaces: [NodeRef],
+  fields: (t) => ({
+    id: t.id({ resolve: (c) => encodeScopedId(c.tenantId, c.configurationId) }),
+    policy: t.field({
+      type: PolicyRef,
+      resolve: async (c, _args, ctx) =>
+        (await ctx.loaders.policy.load({ tenantId: c.tenantId, policyId: c.policyId }))!,
+    }),
+    enrollmentType: t.field({ type: EnrollmentTypeEnum, resolve: (c) => c.enrollmentType }),
+    domains: t.exposeStringList('domains', {
+      description: 'Lower-case; internationalised names as punycode.',
+    }),
+    authMethod: t.field({ type: WebAuthMethodEnum, resolve: (c) => c.authMethod }),
+    hasPasscode: t.boolean({ resolve: (c) => Boolean(c.passcodeHash) }),
+    enabled: t.exposeBoolean('enabled'),
+    discoveryId: t.exposeString('discoveryId'),
+    discoveryUrl: t.string({
+      description:
+        'Our service discovery URL for this configuration (the one registered with Apple for fallback).',
+      resolve: (c, _args, ctx) => discoveryUrl(ctx.core.options.publicUrl, c.discoveryId),
+    }),
+    hosting: t.field({
+      type: Hosting,
+      resolve: (c, _args, ctx) => hostingOptions(ctx.core.options.publicUrl, c.discoveryId, c.enrollmentType),
+    }),
+    fallbackTokens: t.field({
+      type: [AdeTokenRef],
+      resolve: (c, _args, ctx) =>
+        ctx.inTenant(c.tenantId, async () => {
+          const tokens = await Promise.all(
+            c.fallbackTokenIds.map((id) => ctx.core.adeTokens.get(id).catch(() => null)),
+          );
+          return tokens.filter((token) => token !== null);
+        }),
+    }),
+    fallbackRegistrations: t.field({
+      type: [FallbackRegistrationRef],
+      resolve: (c, _args, ctx) =>
+        ctx.inTenant(c.tenantId, () => ctx.core.adeConfigurations.registrations(c.configurationId)),
+    }),
+    version: t.exposeInt('version'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+const Payload = payloadType('AdeConfigurationPayload', 'adeConfiguration', AdeConfigurationRef);
+const idInput = (name: string) =>
+  builder.inputType(name, { fields: (f) => ({ id: f.id({ required: true }) }) });
+const onConfiguration = (
+  ctx: Parameters<typeof inScope>[0],
+  globalId: unknown,
+  fn: (id: string, tenantId: string) => Promise<AdeConfigurationItem>,
+) =>
+  asPayload(async () => ({ adeConfiguration: await inScope(ctx, 'adeConfiguration', String(globalId), fn) }));
+
+builder.mutationFields((t) => ({
+  setAdeConfiguration: t.field({
+    type: Payload,
+    description: "Creates the policy's ADE configuration or brings it to exactly this state (idempotent).",
+    args: {
+      input: t.arg({
+        required: true,
+        type: builder.inputType('SetAdeConfigurationInput', {
+          fields: (f) => ({
+            policyId: f.id({ required: true }),
+            enrollmentType: f.field({ type: EnrollmentTypeEnum, required: true }),
+            domains: f.stringList({ required: true }),
+            authMethod: f.field({ type: WebAuthMethodEnum, required: true }),
+            passcode: f.string({
+              required: false,
+              description: 'For PASSCODE: the new passcode (kept if omitted).',
+            }),
+            enabled: f.boolean({
+              required: false,
+              description: 'Default: unchanged (false for a new configuration).',
+            }),
+          }),
+        }),
+      }),
+    },
+    resolve: (_root, { input }, ctx) =>
+      asPayload(async () => ({
+        adeConfiguration: await inScope(ctx, 'policy', String(input.policyId), async (policyId) => {
+          const { item, enabledChanged } = await ctx.core.adeConfigurations.set({ ...input, policyId });
+          if (enabledChanged) await ctx.core.adeConfigurations.syncFallback(item.configurationId);
+          return item;
+        }),
+      })),
+  }),
+  enableAdeConfiguration: t.field({
+    type: Payload,
+    args: { input: t.arg({ required: true, type: idInput('EnableAdeConfigurationInput') }) },
+    resolve: (_root, { input }, ctx) =>
+      onConfiguration(ctx, input.id, (id) => ctx.core.adeConfigurations.setEnabled(id, true)),
+  }),
+  disableAdeConfiguration: t.field({
+    type: Payload,
+    args: { input: t.arg({ required: true, type: idInput('DisableAdeConfigurationInput') }) },
+    resolve: (_root, { input }, ctx) =>
+      onConfiguration(ctx, input.id, (id) => ctx.core.adeConfigurations.setEnabled(id, false)),
+  }),
+  moveAdeConfiguration: t.field({
+    type: Payload,
+    description: 'Moves the configuration to another policy (which must have none), atomically.',
+    args: {
+      input: t.arg({
+        required: true,
+        type: builder.inputType('MoveAdeConfigurationInput', {
+          fields: (f) => ({ id: f.id({ required: true }), policyId: f.id({ required: true }) }),
+        }),
+      }),
+    },
+    resolve: (_root, { input }, ctx) =>
+      onConfiguration(ctx, input.id, (id, tenantId) =>
+        ctx.core.adeConfigurations.move(id, sameTenantId('policy', String(input.policyId), tenantId)),
+      ),
+  }),
+  setAdeFallbackTokens: t.field({
+    type: Payload,
+    description:
+      'Chooses the ADE tokens through which our discovery URL is registered with Apple (fallback discovery).',
+    args: {
+      input: t.arg({
+        required: true,
+        type: builder.inputType('SetAdeFallbackTokensInput', {
+          fields: (f) => ({ id: f.id({ required: true }), tokenIds: f.idList({ required: true }) }),
+        }),
+      }),
+    },
+    resolve: (_root, { input }, ctx) =>
+      onConfiguration(ctx, input.id, (id, tenantId) =>
+        ctx.core.adeConfigurations.setFallbackTokens(
+          id,
+          input.tokenIds.map((token) => sameTenantId('adeToken', String(token), tenantId)),
+        ),
+      ),
+  }),
+  retryAdeFallbackRegistration: t.field({
+    type: Payload,
+    description: 'Calls Apple again for every registration that is not yet as wanted. Always safe.',
+    args: { input: t.arg({ required: true, type: idInput('RetryAdeFallbackRegistrationInput') }) },
+    resolve: (_root, { input }, ctx) =>
+      onConfiguration(ctx, input.id, async (id) => {
+        await ctx.core.adeConfigurations.syncFallback(id);
+        return ctx.core.adeConfigurations.get(id);
+      }),
+  }),
+  deleteAdeConfiguration: t.field({
+    type: builder
+      .objectRef<{ deletedAdeConfigurationId?: string; errors: UserErrorShape[] }>(
+        'DeleteAdeConfigurationPayload',
+      )
+      .implement({
+        fields: (p) => ({
+          deletedAdeConfigurationId: p.id({
+            nullable: true,
+            resolve: (r) => r.deletedAdeConfigurationId ?? null,
+          }),
+          errors: p.field({ type: [UserError], resolve: (r) => r.errors }),
+        }),
+      }),
+    args: { input: t.arg({ required: true, type: idInput('DeleteAdeConfigurationInput') }) },
+    resolve: (_root, { input }, ctx) =>
+      asPayload(async () => {
+        const item = await inScope(ctx, 'adeConfiguration', String(input.id), (id) =>
+          ctx.core.adeConfigurations.remove(id),
+        );
+        return { deletedAdeConfigurationId: encodeScopedId(item.tenantId, item.configurationId) };
+      }),
+  }),
+}));

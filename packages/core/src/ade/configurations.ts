@@ -1,0 +1,240 @@
+/**
+ * ADE configurations: one per policy, each owning its domains system-wide. Every rule is a
+ * condition inside the one transaction that saves the change — the policy's `adeConfigurationId`
+ * (one configuration per policy), a domainClaim per domain created with attribute_not_exists
+ * (one owner per domain, across tenants), the configuration's version (no lost update).
+ */
+import type { TransactionItemCode } from 'electrodb';
+import * as z from 'zod/mini';
+import { auditPut } from '../audit.ts';
+import { describeActor, useActor } from '../context.ts';
+import { normalizeDomain } from '../discovery/domains.ts';
+import type { AdeConfigurationItem, AdeService } from '../entities/service.ts';
+import { AppError } from '../errors.ts';
+import { newId } from '../ids.ts';
+import type { PolicyReads } from '../policies/tree.ts';
+import { authorizeInTenant } from '../tenancy.ts';
+import { commit, failedAt } from '../transaction.ts';
+import { parseInput } from '../validation.ts';
+import { newDiscoveryId } from './discovery-id.ts';
+import { hashPasscode, verifyPasscode } from './passcode.ts';
+
+export const MAX_DOMAINS = 20;
+
+const setSchema = z.object({
+  enrollmentType: z.enum(['USER', 'DEVICE'], { error: 'must be USER or DEVICE' }),
+  domains: z
+    .array(z.string())
+    .check(
+      z.minLength(1, 'needs at least one domain'),
+      z.maxLength(MAX_DOMAINS, `at most ${MAX_DOMAINS} domains`),
+    ),
+  authMethod: z.enum(['MANAGED_APPLE_ACCOUNT', 'PASSCODE'], {
+    error: 'must be MANAGED_APPLE_ACCOUNT or PASSCODE',
+  }),
+  passcode: z.optional(
+    z
+      .string()
+      .check(
+        z.minLength(6, 'must be at least 6 characters'),
+        z.maxLength(64, 'must be at most 64 characters'),
+      ),
+  ),
+  enabled: z.optional(z.boolean()),
+});
+
+export interface SetConfigurationInput {
+  policyId: string;
+  enrollmentType: 'USER' | 'DEVICE';
+  domains: string[];
+  authMethod: 'MANAGED_APPLE_ACCOUNT' | 'PASSCODE';
+  passcode?: string | null;
+  enabled?: boolean | null;
+}
+
+export function configurationOperations(service: AdeService, policies: PolicyReads) {
+  const { adeConfiguration } = service.entities;
+
+  async function get(configurationId: string): Promise<AdeConfigurationItem> {
+    const tenantId = authorizeInTenant('ade:read');
+    const item = /^cfg_[0-9A-HJKMNP-TV-Z]{26}$/.test(configurationId)
+      ? (await adeConfiguration.get({ tenantId, configurationId }).go()).data
+      : null;
+    if (!item) throw AppError.notFound(`ADE configuration ${configurationId}`);
+    return item;
+  }
+
+  /** Normalizes and de-duplicates domains; every problem is reported with its index. */
+  function normalizeDomains(domains: string[]): string[] {
+    const problems: { path: string[]; message: string }[] = [];
+    const out: string[] = [];
+    domains.forEach((domain, index) => {
+      try {
+        const normalized = normalizeDomain(domain, ['domains', String(index)]);
+        if (!out.includes(normalized)) out.push(normalized);
+      } catch (error) {
+        if (error instanceof AppError) problems.push(...error.problems);
+        else throw error;
+      }
+    });
+    if (problems.length) throw AppError.validation(problems);
+    return out;
+  }
+
+  /**
+   * Creates the policy's configuration, or brings it to exactly this state ("set" is idempotent:
+   * the same input twice writes nothing the second time). Returns the item and whether `enabled`
+   * changed, so the caller can bring Apple's fallback registration in line.
+   */
+  async function set(
+    input: SetConfigurationInput,
+  ): Promise<{ item: AdeConfigurationItem; enabledChanged: boolean }> {
+    const tenantId = authorizeInTenant('ade:write');
+    const parsed = parseInput(setSchema, {
+      ...input,
+      passcode: input.passcode ?? undefined,
+      enabled: input.enabled ?? undefined,
+    });
+    const domains = normalizeDomains(parsed.domains);
+    const policy = await policies.get(input.policyId);
+    const existing = policy.adeConfigurationId ? await get(policy.adeConfigurationId) : undefined;
+    if (parsed.authMethod === 'PASSCODE' && !parsed.passcode && !existing?.passcodeHash) {
+      throw new AppError(
+        'validation',
+        'PASSCODE_REQUIRED',
+        'The PASSCODE method needs a passcode (6–64 characters).',
+        [{ path: ['passcode'], message: 'is required for the PASSCODE method' }],
+      );
+    }
+    let passcodeHash: string | undefined;
+    if (parsed.authMethod === 'PASSCODE') {
+      const unchanged =
+        existing?.passcodeHash &&
+        (!parsed.passcode || (await verifyPasscode(parsed.passcode, existing.passcodeHash)));
+      passcodeHash = unchanged ? existing!.passcodeHash : await hashPasscode(parsed.passcode!);
+    }
+    const enabled = parsed.enabled ?? existing?.enabled ?? false;
+    const actor = describeActor(useActor()).id;
+
+    const taken = (offset: number, claimed: string[]) => (codes: TransactionItemCode[]) => {
+      const index = codes.findIndex(
+        (code, i) => i >= offset && i < offset + claimed.length && code === 'ConditionalCheckFailed',
+      );
+      return index >= 0 ? domainTaken(claimed[index - offset]!) : undefined;
+    };
+
+    if (!existing) {
+      const configurationId = newId('adeConfiguration');
+      const item = {
+        tenantId,
+        configurationId,
+        policyId: policy.policyId,
+        discoveryId: newDiscoveryId(tenantId, configurationId),
+        enrollmentType: parsed.enrollmentType,
+        domains,
+        authMethod: parsed.authMethod,
+        passcodeHash,
+        enabled,
+        fallbackTokenIds: [],
+        createdBy: actor,
+      };
+      await commit(
+        service,
+        (e) => [
+          e.policy
+            .patch({ tenantId, policyId: policy.policyId })
+            .set({ adeConfigurationId: configurationId })
+            .where((a, { notExists }) => notExists(a.adeConfigurationId))
+            .commit(),
+          e.adeConfiguration.create(item).commit(),
+          ...domains.map((domain) => e.domainClaim.create({ domain, tenantId, configurationId }).commit()),
+          auditPut(e, {
+            scope: { tenantId },
+            action: 'adeConfiguration.create',
+            targetType: 'AdeConfiguration',
+            targetId: configurationId,
+            details: {
+              policyId: policy.policyId,
+              enrollmentType: item.enrollmentType,
+              domains,
+              authMethod: item.authMethod,
+              enabled,
+            },
+          }),
+        ],
+        (codes) =>
+          failedAt(codes, 0)
+            ? AppError.conflict(
+                'CONFIGURATION_EXISTS',
+                'This policy got an ADE configuration meanwhile; set it again to update it.',
+              )
+            : taken(2, domains)(codes),
+      );
+      return {
+        item: (await adeConfiguration.get({ tenantId, configurationId }).go()).data!,
+        enabledChanged: enabled,
+      };
+    }
+
+    const added = domains.filter((d) => !existing.domains.includes(d));
+    const removed = existing.domains.filter((d) => !domains.includes(d));
+    const next = { enrollmentType: parsed.enrollmentType, domains, authMethod: parsed.authMethod, enabled };
+    const same =
+      added.length === 0 &&
+      removed.length === 0 &&
+      existing.domains.join() === domains.join() &&
+      existing.enrollmentType === next.enrollmentType &&
+      existing.authMethod === next.authMethod &&
+      existing.enabled === enabled &&
+      existing.passcodeHash === passcodeHash;
+    if (same) return { item: existing, enabledChanged: false };
+    const { configurationId } = existing;
+    await commit(
+      service,
+      (e) => [
+        e.adeConfiguration
+          .patch({ tenantId, configurationId })
+          .set({ ...next, ...(passcodeHash ? { passcodeHash } : {}) })
+          .remove(passcodeHash ? [] : ['passcodeHash'])
+          .add({ version: 1 })
+          .where((a, { eq }) => eq(a.version, existing.version))
+          .commit(),
+        ...added.map((domain) => e.domainClaim.create({ domain, tenantId, configurationId }).commit()),
+        ...removed.map((domain) =>
+          e.domainClaim
+            .delete({ domain })
+            .where((a, { eq }) => eq(a.configurationId, configurationId))
+            .commit(),
+        ),
+        auditPut(e, {
+          scope: { tenantId },
+          action: 'adeConfiguration.update',
+          targetType: 'AdeConfiguration',
+          targetId: configurationId,
+          details: { added, removed, ...next, passcodeChanged: passcodeHash !== existing.passcodeHash },
+        }),
+      ],
+      (codes) =>
+        failedAt(codes, 0)
+          ? AppError.versionMismatch('The ADE configuration', existing.version + 1)
+          : taken(1, added)(codes),
+    );
+    return { item: await get(configurationId), enabledChanged: existing.enabled !== enabled };
+  }
+
+  /** The tenant's configurations (a handful per tenant: one query). */
+  async function list(): Promise<AdeConfigurationItem[]> {
+    const tenantId = authorizeInTenant('ade:read');
+    const { data } = await adeConfiguration.query.byTenant({ tenantId }).go({ pages: 'all' });
+    return data;
+  }
+
+  return { get, list, set, normalizeDomains };
+}
+
+export function domainTaken(domain: string): AppError {
+  // Never say who has it: that would reveal another tenant's customer.
+  return AppError.conflict('DOMAIN_TAKEN', `${domain} is already used by another ADE configuration.`);
+}
+
+export type ConfigurationOperations = ReturnType<typeof configurationOperations>;

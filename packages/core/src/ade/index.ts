@@ -1,0 +1,28 @@
+/** Account-driven enrollment setup: configurations, domains, ADE tokens and fallback, composed. */
+import type { AdeService } from '../entities/service.ts';
+import type { CoreOptions } from '../options.ts';
+import type { PolicyReads } from '../policies/tree.ts';
+import { configurationOperations } from './configurations.ts';
+import { fallbackOperations } from './fallback.ts';
+import { lifecycleOperations } from './lifecycle.ts';
+import { tokenChanges } from './token-changes.ts';
+import { tokenOperations } from './tokens.ts';
+
+export function adeOperations(service: AdeService, policies: PolicyReads, options: CoreOptions) {
+  const configurations = configurationOperations(service, policies);
+  const tokens = tokenOperations(service, policies, options);
+  const fallback = fallbackOperations(service, policies, tokens, options);
+  const lifecycle = lifecycleOperations(service, policies, configurations, fallback, tokens);
+  const changes = tokenChanges(service, policies, tokens, configurations);
+  return {
+    configurations: {
+      ...configurations,
+      ...lifecycle,
+      registrations: fallback.registrations,
+      syncFallback: fallback.sync,
+    },
+    tokens: { ...tokens, assign: changes.assign, remove: changes.remove },
+  };
+}
+
+export type AdeOperations = ReturnType<typeof adeOperations>;

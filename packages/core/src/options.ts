@@ -1,0 +1,38 @@
+/**
+ * What the domain needs from outside the database: key management for secrets, Apple's Device
+ * Assignment API, the public URL devices reach us at, and a clock. Interfaces only at these seams;
+ * tests pass local fakes (test/fakes), production passes the real thing (functions/env.ts).
+ */
+import { type DeviceAssignmentApi, DeviceAssignmentClient, type ServerTokenCredentials } from '@ade/apple';
+import type { KeyManagement } from './secrets/key-management.ts';
+
+export interface CoreOptions {
+  keys: KeyManagement;
+  /** A Device Assignment API client for one server token's credentials. */
+  deviceAssignment: (credentials: ServerTokenCredentials) => DeviceAssignmentApi;
+  /** e.g. https://mdm.example.net — discovery, enrollment and check-in URLs are built from it. */
+  publicUrl: string;
+  now: () => Date;
+}
+
+const USER_AGENT = 'ade-cloud/1.0';
+
+/** Fails closed: without a configured provider, nothing can be sealed or unsealed. */
+const unconfiguredKeys: KeyManagement = {
+  description: 'unconfigured',
+  encrypt: () =>
+    Promise.reject(new Error('Key management is not configured (ADE_KMS_KEY_ID or ADE_LOCAL_KEY_FILE).')),
+  decrypt: () =>
+    Promise.reject(new Error('Key management is not configured (ADE_KMS_KEY_ID or ADE_LOCAL_KEY_FILE).')),
+};
+
+export function resolveOptions(options: Partial<CoreOptions>): CoreOptions {
+  return {
+    keys: options.keys ?? unconfiguredKeys,
+    deviceAssignment:
+      options.deviceAssignment ??
+      ((credentials) => new DeviceAssignmentClient({ credentials, userAgent: USER_AGENT })),
+    publicUrl: (options.publicUrl ?? 'http://localhost:4000').replace(/\/+$/, ''),
+    now: options.now ?? (() => new Date()),
+  };
+}
