@@ -6,10 +6,12 @@
 import { schema } from '@ade/graphql';
 import type { GraphQLObjectType } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { issueServerToken, useFakeApple } from '../support/apple.ts';
 import { asSystem, createTenantFixture, type TenantFixture, useTestCore } from '../support/core.ts';
 import { gqlOk } from '../support/graphql.ts';
 
-const core = useTestCore();
+const apple = useFakeApple();
+const core = useTestCore({ appleUrl: () => apple().url });
 let f: TenantFixture;
 let operatorKey: string;
 let rootId: string;
@@ -61,6 +63,45 @@ async function newPolicy(name: string): Promise<string> {
   );
   return data.createPolicy.policy.id;
 }
+
+let domainCounter = 0;
+/** A fresh policy with an ADE configuration on it; returns both global ids. */
+async function newConfiguration(): Promise<{ policyId: string; configurationId: string }> {
+  const policyId = await newPolicy(`Configured ${++domainCounter}`);
+  const data = await gqlOk(
+    core(),
+    f.tenantAdminKey,
+    `mutation($p: ID!, $d: [String!]!) { setAdeConfiguration(input: { policyId: $p, enrollmentType: USER, domains: $d, authMethod: MANAGED_APPLE_ACCOUNT }) { adeConfiguration { id } errors { code message } } }`,
+    { p: policyId, d: [`audit-${domainCounter}-${f.tenantId.slice(-6).toLowerCase()}.example`] },
+  );
+  return { policyId, configurationId: data.setAdeConfiguration.adeConfiguration.id };
+}
+
+/** A token on `policyId` with its server token uploaded; returns its global id. */
+async function newToken(policyId: string | null, upload = true): Promise<string> {
+  const data = await gqlOk(
+    core(),
+    f.tenantAdminKey,
+    `mutation($t: ID!, $p: ID) { createAdeToken(input: { tenantId: $t, name: "Audited token", policyId: $p }) { adeToken { id certificatePem } errors { code } } }`,
+    { t: f.tenantId, p: policyId },
+  );
+  const { id, certificatePem } = data.createAdeToken.adeToken;
+  if (upload) {
+    await gqlOk(
+      core(),
+      f.tenantAdminKey,
+      `mutation($id: ID!, $f: String!) { uploadAdeServerToken(input: { id: $id, file: $f }) { errors { code } } }`,
+      {
+        id,
+        f: issueServerToken(apple(), certificatePem).file,
+      },
+    );
+  }
+  return id;
+}
+
+const adeMutation = (name: string, input: string) =>
+  `mutation($id: ID!) { ${name}(input: { id: $id${input} }) { errors { code message } } }`;
 
 const cases: Record<string, Case> = {
   createPartner: {
@@ -176,6 +217,118 @@ const cases: Record<string, Case> = {
         `mutation($o: ID!) { createApiKey(input: { ownerId: $o, name: "ci", role: READ_ONLY }) { secret errors { code } } }`,
         { o: f.tenantId },
       );
+    },
+  },
+  setAdeConfiguration: {
+    action: 'adeConfiguration.create',
+    scope: 'tenant',
+    run: async () => void (await newConfiguration()),
+  },
+  enableAdeConfiguration: {
+    action: 'adeConfiguration.enable',
+    scope: 'tenant',
+    run: async () => {
+      const { configurationId } = await newConfiguration();
+      await gqlOk(core(), f.tenantAdminKey, adeMutation('enableAdeConfiguration', ''), {
+        id: configurationId,
+      });
+    },
+  },
+  disableAdeConfiguration: {
+    action: 'adeConfiguration.disable',
+    scope: 'tenant',
+    run: async () => {
+      const { configurationId } = await newConfiguration();
+      await gqlOk(core(), f.tenantAdminKey, adeMutation('enableAdeConfiguration', ''), {
+        id: configurationId,
+      });
+      await gqlOk(core(), f.tenantAdminKey, adeMutation('disableAdeConfiguration', ''), {
+        id: configurationId,
+      });
+    },
+  },
+  moveAdeConfiguration: {
+    action: 'adeConfiguration.move',
+    scope: 'tenant',
+    run: async () => {
+      const { configurationId } = await newConfiguration();
+      const target = await newPolicy('Move target');
+      await gqlOk(core(), f.tenantAdminKey, adeMutation('moveAdeConfiguration', `, policyId: "${target}"`), {
+        id: configurationId,
+      });
+    },
+  },
+  deleteAdeConfiguration: {
+    action: 'adeConfiguration.delete',
+    scope: 'tenant',
+    run: async () => {
+      const { configurationId } = await newConfiguration();
+      await gqlOk(core(), f.tenantAdminKey, adeMutation('deleteAdeConfiguration', ''), {
+        id: configurationId,
+      });
+    },
+  },
+  setAdeFallbackTokens: {
+    action: 'adeConfiguration.setFallbackTokens',
+    scope: 'tenant',
+    run: async () => {
+      const { policyId, configurationId } = await newConfiguration();
+      const token = await newToken(policyId);
+      await gqlOk(core(), f.tenantAdminKey, adeMutation('setAdeFallbackTokens', `, tokenIds: ["${token}"]`), {
+        id: configurationId,
+      });
+    },
+  },
+  retryAdeFallbackRegistration: {
+    action: 'adeFallback.register',
+    scope: 'tenant',
+    run: async () => {
+      const { policyId, configurationId } = await newConfiguration();
+      const token = await newToken(policyId);
+      await gqlOk(core(), f.tenantAdminKey, adeMutation('setAdeFallbackTokens', `, tokenIds: ["${token}"]`), {
+        id: configurationId,
+      });
+      apple().failNext('/account-driven-enrollment/profile', 503, 'SERVICE_UNAVAILABLE');
+      await gqlOk(core(), f.tenantAdminKey, adeMutation('enableAdeConfiguration', ''), {
+        id: configurationId,
+      }); // fails at Apple
+      await gqlOk(core(), f.tenantAdminKey, adeMutation('retryAdeFallbackRegistration', ''), {
+        id: configurationId,
+      });
+    },
+  },
+  createAdeToken: {
+    action: 'adeToken.create',
+    scope: 'tenant',
+    run: async () => void (await newToken(null, false)),
+  },
+  uploadAdeServerToken: {
+    action: 'adeToken.upload',
+    scope: 'tenant',
+    run: async () => void (await newToken(null)),
+  },
+  refreshAdeToken: {
+    action: 'adeToken.refresh',
+    scope: 'tenant',
+    run: async () => {
+      const id = await newToken(null);
+      await gqlOk(core(), f.tenantAdminKey, adeMutation('refreshAdeToken', ''), { id });
+    },
+  },
+  assignAdeToken: {
+    action: 'adeToken.assign',
+    scope: 'tenant',
+    run: async () => {
+      const id = await newToken(null, false);
+      await gqlOk(core(), f.tenantAdminKey, adeMutation('assignAdeToken', `, policyId: "${rootId}"`), { id });
+    },
+  },
+  deleteAdeToken: {
+    action: 'adeToken.delete',
+    scope: 'tenant',
+    run: async () => {
+      const id = await newToken(null, false);
+      await gqlOk(core(), f.tenantAdminKey, adeMutation('deleteAdeToken', ''), { id });
     },
   },
   revokeApiKey: {

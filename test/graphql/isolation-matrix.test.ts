@@ -36,6 +36,8 @@ interface Victim {
   policyId: string; // global id of a non-root policy
   rootPolicyId: string;
   keyId: string; // global id of the victim's tenant admin key
+  configurationId: string; // global id of an ADE configuration (on the root policy)
+  tokenId: string; // global id of an ADE token (on the root policy)
 }
 
 let victim: Victim;
@@ -45,8 +47,11 @@ let otherPartnerKey: string;
 /** Which victim id an ID argument or input field names, from its name and the type around it. */
 function victimId(owner: string, name: string): string {
   const context = `${owner}.${name}`.toLowerCase();
-  if (name === 'ownerId') return victim.fixture.tenantId;
-  if (name === 'parentId') return victim.rootPolicyId;
+  if (name === 'ownerId' || name === 'tenantId') return victim.fixture.tenantId;
+  if (name === 'parentId' || name === 'policyId') return victim.rootPolicyId;
+  if (name === 'tokenIds' || context.includes('adetoken') || context.includes('servertoken'))
+    return victim.tokenId;
+  if (context.includes('adeconfiguration') || context.includes('adefallback')) return victim.configurationId;
   if (context.includes('apikey')) return victim.keyId;
   if (context.includes('partner')) return victim.fixture.partnerId;
   if (context.includes('tenant')) return victim.fixture.tenantId;
@@ -92,6 +97,8 @@ function targetsVictim(operation: string): boolean {
     victim.policyId,
     victim.rootPolicyId,
     victim.keyId,
+    victim.configurationId,
+    victim.tokenId,
   ].some((id) => operation.includes(id));
 }
 
@@ -130,11 +137,26 @@ describe('tenant isolation matrix', () => {
     const key = await asSystem(() =>
       core().apiKeys.createFor(f.tenantId, { name: 'victim key', role: 'ADMIN' }),
     );
+    const { configuration, token } = await runAs(f.tenantActor, () =>
+      core().tenancy.inTenant(f.tenantId, async () => ({
+        configuration: (
+          await core().adeConfigurations.set({
+            policyId: f.rootPolicyId,
+            enrollmentType: 'USER',
+            domains: [`victim-${f.tenantId.slice(-8).toLowerCase()}.example`],
+            authMethod: 'MANAGED_APPLE_ACCOUNT',
+          })
+        ).item,
+        token: await core().adeTokens.create({ name: 'Victim token', policyId: f.rootPolicyId }),
+      })),
+    );
     victim = {
       fixture: f,
       policyId: encodeScopedId(f.tenantId, child.policyId),
       rootPolicyId: encodeScopedId(f.tenantId, f.rootPolicyId),
       keyId: encodeKeyId(key.item),
+      configurationId: encodeScopedId(f.tenantId, configuration.configurationId),
+      tokenId: encodeScopedId(f.tenantId, token.tokenId),
     };
     // Tenant A: another tenant of the SAME partner, so only the tenant check can stop it.
     attackerTenantKey = (

@@ -9,6 +9,7 @@
  * transaction, and `sync` then makes Apple match it, recording state, last success and last error.
  * Syncing again is always safe: Apple's assign and remove are idempotent.
  */
+import { auditRecord } from '../audit.ts';
 import { discoveryUrl } from '../discovery/answer.ts';
 import type {
   AdeConfigurationItem,
@@ -99,6 +100,7 @@ export function fallbackOperations(
         .where((a, { eq }) => eq(a.desired, desired)) // a newer wish wins over this result
         .go()
         .catch(() => {});
+      await record(registration, 'SUCCESS');
     } catch (error) {
       const { code, message } =
         error instanceof AppError
@@ -110,7 +112,30 @@ export function fallbackOperations(
         .where((a, { eq }) => eq(a.desired, desired))
         .go()
         .catch(() => {});
+      await record(registration, 'FAILURE', `${code}: ${message}`);
     }
+  }
+
+  /** Every call to Apple leaves an audit event with its outcome (best effort: the state is recorded above). */
+  async function record(
+    registration: FallbackRegistrationItem,
+    outcome: 'SUCCESS' | 'FAILURE',
+    reason?: string,
+  ) {
+    await service.entities.auditEvent
+      .put(
+        auditRecord({
+          scope: { tenantId: registration.tenantId },
+          action: registration.desired === 'REGISTERED' ? 'adeFallback.register' : 'adeFallback.remove',
+          targetType: 'AdeConfiguration',
+          targetId: registration.configurationId,
+          outcome,
+          reason,
+          details: { tokenId: registration.tokenId, url: registration.url },
+        }),
+      )
+      .go()
+      .catch(() => {});
   }
 
   /** Of `tokenIds`, those assigned directly to `policyId`. */

@@ -185,11 +185,21 @@ export function tokenOperations(service: AdeService, policies: PolicyReads, opti
     const tenantId = authorizeInTenant('ade:write');
     const item = await get(tokenId);
     const account = await readAccount(await credentials(item));
-    await adeToken
-      .patch({ tenantId, tokenId })
-      .set({ lastSyncAt: options.now().toISOString(), ...accountFields(account) })
-      .remove(account.ok ? ['lastSyncError'] : [])
-      .go();
+    await commit(service, (e) => [
+      e.adeToken
+        .patch({ tenantId, tokenId })
+        .set({ lastSyncAt: options.now().toISOString(), ...accountFields(account) })
+        .remove(account.ok ? ['lastSyncError'] : [])
+        .commit(),
+      auditPut(e, {
+        scope: { tenantId },
+        action: 'adeToken.refresh',
+        targetType: 'AdeToken',
+        targetId: tokenId,
+        outcome: account.ok ? 'SUCCESS' : 'FAILURE',
+        reason: account.ok ? undefined : `Apple /account: ${account.error}`,
+      }),
+    ]);
     return get(tokenId);
   }
 
