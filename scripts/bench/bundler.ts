@@ -280,6 +280,7 @@ export async function smokeInvoke(
         env: importEnv({
           ADE_TABLE_NAME: 'bench-smoke',
           ADE_DYNAMODB_ENDPOINT: 'http://127.0.0.1:9',
+          ADE_PUBLIC_URL: 'https://mdm.bench.example',
           AWS_REGION: 'us-east-1',
           AWS_ACCESS_KEY_ID: 'local',
           AWS_SECRET_ACCESS_KEY: 'local',

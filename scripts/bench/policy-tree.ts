@@ -133,6 +133,7 @@ async function main() {
     // before @ade/functions (and the local runtime, which imports it) is loaded.
     process.env.ADE_TABLE_NAME = TABLE_NAME;
     process.env.ADE_DYNAMODB_ENDPOINT = dynamo.endpoint;
+    process.env.ADE_PUBLIC_URL ??= 'http://localhost:4000';
     const { coreFromEnv } = await import('@ade/functions');
     const { startLocalServer } = await import('@ade/local/server');
     core = coreFromEnv();

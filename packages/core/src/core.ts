@@ -3,6 +3,7 @@
  * scripts) may do goes through the object this returns; each operation authorizes itself from the
  * request context (context.ts) and keys tenant data by the tenant that context carries.
  */
+import { discoveryOperations } from './ade/discovery.ts';
 import { adeOperations } from './ade/index.ts';
 import { apiKeyOperations } from './api-keys.ts';
 import { auditOperations } from './audit.ts';
@@ -30,6 +31,7 @@ export function createCore(db: Database, options: Partial<CoreOptions> = {}) {
     policies,
     adeConfigurations: ade.configurations,
     adeTokens: ade.tokens,
+    discovery: discoveryOperations(service, resolved),
     options: resolved,
     apiKeys: apiKeyOperations(service, tenancy),
   };

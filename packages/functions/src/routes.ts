@@ -21,6 +21,12 @@ export const functions = {
     memoryMb: 1024,
     timeoutSeconds: 29,
   },
+  discovery: {
+    handler: 'packages/functions/src/discovery.handler',
+    deviceFacing: true,
+    memoryMb: 512,
+    timeoutSeconds: 10,
+  },
 } as const satisfies Record<string, FunctionDefinition>;
 
 export type FunctionName = keyof typeof functions;
@@ -34,9 +40,11 @@ export interface Route {
 export const routes: readonly Route[] = [
   { key: 'POST /graphql', function: 'graphql' },
   { key: 'GET /graphql', function: 'graphql' },
+  { key: 'GET /mdm/enrollment/servicediscovery/{discoveryId}', function: 'discovery' },
 ];
 
 /** Loads a function's handler module (local runtime; Lambda loads the file itself). */
 export const handlerModules: Record<FunctionName, () => Promise<{ handler: LambdaHandler }>> = {
   graphql: () => import('./graphql.ts'),
+  discovery: () => import('./discovery.ts'),
 };

@@ -32,6 +32,9 @@ try {
 // The handlers read their configuration from the environment, exactly as in Lambda.
 process.env.ADE_TABLE_NAME = tableName;
 process.env.ADE_DYNAMODB_ENDPOINT = dynamo.endpoint;
+process.env.ADE_PUBLIC_URL ??= `http://localhost:${port}`;
+// Secrets (ADE token keys and credentials) are sealed with a key kept beside the data (0600).
+process.env.ADE_LOCAL_KEY_FILE ??= join(dataDir, 'master.key');
 
 const { coreFromEnv } = await import('@ade/functions');
 const { ensureTable } = await import('./table.ts');

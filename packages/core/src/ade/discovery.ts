@@ -1,0 +1,42 @@
+/**
+ * Service discovery for devices (and the customer's Worker or redirect): the discovery id names
+ * the tenant and configuration, so an answer costs one GetItem — and none while cached. The cache
+ * is keyed by the whole discovery id and holds only what discovery needs, so it is safe across
+ * tenants; an entry lives 30 s, so a change (disable, new domain) reaches devices within a minute.
+ */
+import { type DiscoverableConfiguration, type DiscoveryQuery, discoveryAnswer } from '../discovery/answer.ts';
+import type { AdeService } from '../entities/service.ts';
+import type { CoreOptions } from '../options.ts';
+import { parseDiscoveryId, sameDiscoveryId } from './discovery-id.ts';
+
+export const DISCOVERY_CACHE_TTL_MS = 30_000;
+const MAX_ENTRIES = 10_000;
+
+export function discoveryOperations(service: AdeService, options: CoreOptions) {
+  const cache = new Map<string, { config: DiscoverableConfiguration | null; expires: number }>();
+
+  async function load(discoveryId: string): Promise<DiscoverableConfiguration | null> {
+    const keys = parseDiscoveryId(discoveryId);
+    if (!keys) return null; // not one of ours: no read at all
+    const now = Date.now();
+    const cached = cache.get(discoveryId);
+    if (cached && cached.expires > now) return cached.config;
+    const item = (await service.entities.adeConfiguration.get(keys).go()).data;
+    const config =
+      item && sameDiscoveryId(item.discoveryId, discoveryId)
+        ? { discoveryId, enrollmentType: item.enrollmentType, enabled: item.enabled, domains: item.domains }
+        : null;
+    if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value!); // oldest first
+    cache.set(discoveryId, { config, expires: now + DISCOVERY_CACHE_TTL_MS });
+    return config;
+  }
+
+  return {
+    /** Apple's discovery answer for this id and query (200 with one server, or 403 well-known.failed). */
+    async answer(discoveryId: string, query: DiscoveryQuery) {
+      return discoveryAnswer(await load(discoveryId), query, options.publicUrl);
+    },
+    /** Forget cached answers (tests; a deployment simply waits for the TTL). */
+    clearCache: () => cache.clear(),
+  };
+}
