@@ -297,6 +297,16 @@ const cases: Record<string, Case> = {
       });
     },
   },
+  setAdeBranding: {
+    action: 'adeBranding.set',
+    scope: 'tenant',
+    run: async () => {
+      const { configurationId } = await newConfiguration();
+      await gqlOk(core(), f.tenantAdminKey, adeMutation('setAdeBranding', ', displayName: "Branded"'), {
+        id: configurationId,
+      });
+    },
+  },
   createAdeToken: {
     action: 'adeToken.create',
     scope: 'tenant',

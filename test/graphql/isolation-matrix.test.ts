@@ -51,7 +51,13 @@ function victimId(owner: string, name: string): string {
   if (name === 'parentId' || name === 'policyId') return victim.rootPolicyId;
   if (name === 'tokenIds' || context.includes('adetoken') || context.includes('servertoken'))
     return victim.tokenId;
-  if (context.includes('adeconfiguration') || context.includes('adefallback')) return victim.configurationId;
+  if (
+    context.includes('adeconfiguration') ||
+    context.includes('adefallback') ||
+    context.includes('adebranding')
+  ) {
+    return victim.configurationId;
+  }
   if (context.includes('apikey')) return victim.keyId;
   if (context.includes('partner')) return victim.fixture.partnerId;
   if (context.includes('tenant')) return victim.fixture.tenantId;

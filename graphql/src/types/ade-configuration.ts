@@ -122,7 +122,11 @@ AdeConfigurationRef.implement({
   }),
 });
 
-const Payload = payloadType('AdeConfigurationPayload', 'adeConfiguration', AdeConfigurationRef);
+export const AdeConfigurationPayload = payloadType(
+  'AdeConfigurationPayload',
+  'adeConfiguration',
+  AdeConfigurationRef,
+);
 const idInput = (name: string) =>
   builder.inputType(name, { fields: (f) => ({ id: f.id({ required: true }) }) });
 const onConfiguration = (
@@ -134,7 +138,7 @@ const onConfiguration = (
 
 builder.mutationFields((t) => ({
   setAdeConfiguration: t.field({
-    type: Payload,
+    type: AdeConfigurationPayload,
     description: "Creates the policy's ADE configuration or brings it to exactly this state (idempotent).",
     args: {
       input: t.arg({
@@ -167,19 +171,19 @@ builder.mutationFields((t) => ({
       })),
   }),
   enableAdeConfiguration: t.field({
-    type: Payload,
+    type: AdeConfigurationPayload,
     args: { input: t.arg({ required: true, type: idInput('EnableAdeConfigurationInput') }) },
     resolve: (_root, { input }, ctx) =>
       onConfiguration(ctx, input.id, (id) => ctx.core.adeConfigurations.setEnabled(id, true)),
   }),
   disableAdeConfiguration: t.field({
-    type: Payload,
+    type: AdeConfigurationPayload,
     args: { input: t.arg({ required: true, type: idInput('DisableAdeConfigurationInput') }) },
     resolve: (_root, { input }, ctx) =>
       onConfiguration(ctx, input.id, (id) => ctx.core.adeConfigurations.setEnabled(id, false)),
   }),
   moveAdeConfiguration: t.field({
-    type: Payload,
+    type: AdeConfigurationPayload,
     description: 'Moves the configuration to another policy (which must have none), atomically.',
     args: {
       input: t.arg({
@@ -195,7 +199,7 @@ builder.mutationFields((t) => ({
       ),
   }),
   setAdeFallbackTokens: t.field({
-    type: Payload,
+    type: AdeConfigurationPayload,
     description:
       'Chooses the ADE tokens through which our discovery URL is registered with Apple (fallback discovery).',
     args: {
@@ -215,7 +219,7 @@ builder.mutationFields((t) => ({
       ),
   }),
   retryAdeFallbackRegistration: t.field({
-    type: Payload,
+    type: AdeConfigurationPayload,
     description: 'Calls Apple again for every registration that is not yet as wanted. Always safe.',
     args: { input: t.arg({ required: true, type: idInput('RetryAdeFallbackRegistrationInput') }) },
     resolve: (_root, { input }, ctx) =>

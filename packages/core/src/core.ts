@@ -31,6 +31,7 @@ export function createCore(db: Database, options: Partial<CoreOptions> = {}) {
     policies,
     adeConfigurations: ade.configurations,
     adeTokens: ade.tokens,
+    branding: ade.branding,
     discovery: discoveryOperations(service, resolved),
     options: resolved,
     apiKeys: apiKeyOperations(service, tenancy),

@@ -42,6 +42,7 @@ export type ErrorCode =
   | 'TOKEN_FOR_OTHER_SERVER'
   | 'TOKEN_NOT_UPLOADED'
   | 'APPLE_UNAVAILABLE'
+  | 'INVALID_IMAGE'
   | 'TENANT_CONTEXT_MISSING';
 
 export interface FieldProblem {

@@ -2,6 +2,7 @@
 import type { AdeService } from '../entities/service.ts';
 import type { CoreOptions } from '../options.ts';
 import type { PolicyReads } from '../policies/tree.ts';
+import { brandingOperations } from './branding.ts';
 import { configurationOperations } from './configurations.ts';
 import { fallbackOperations } from './fallback.ts';
 import { lifecycleOperations } from './lifecycle.ts';
@@ -14,6 +15,7 @@ export function adeOperations(service: AdeService, policies: PolicyReads, option
   const fallback = fallbackOperations(service, policies, tokens, options);
   const lifecycle = lifecycleOperations(service, policies, configurations, fallback, tokens);
   const changes = tokenChanges(service, policies, tokens, configurations);
+  const branding = brandingOperations(service, configurations);
   return {
     configurations: {
       ...configurations,
@@ -22,6 +24,7 @@ export function adeOperations(service: AdeService, policies: PolicyReads, option
       syncFallback: fallback.sync,
     },
     tokens: { ...tokens, assign: changes.assign, remove: changes.remove },
+    branding,
   };
 }
 

@@ -130,6 +130,9 @@ export function lifecycleOperations(
             .where((a, { eq }) => eq(a.configurationId, configurationId))
             .commit(),
         ),
+        // Deleting an absent item is a no-op, so the branding goes whether or not it was set.
+        e.branding.delete({ tenantId, configurationId }).commit(),
+        e.brandingLogo.delete({ tenantId, configurationId }).commit(),
         ...fallback.wishes(e, { ...item, enabled: false, fallbackTokenIds: [] }, item.fallbackTokenIds),
         auditPut(e, {
           scope: { tenantId },

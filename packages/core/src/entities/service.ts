@@ -4,6 +4,7 @@ import { adeConfigurationEntity } from './ade-configuration.ts';
 import { adeTokenEntity } from './ade-token.ts';
 import { apiKeyEntity } from './api-key.ts';
 import { auditEventEntity } from './audit-event.ts';
+import { brandingEntity, brandingLogoEntity } from './branding.ts';
 import { domainClaimEntity } from './domain-claim.ts';
 import { fallbackRegistrationEntity } from './fallback-registration.ts';
 import { partnerEntity } from './partner.ts';
@@ -23,6 +24,8 @@ export function createService(db: Database) {
       domainClaim: domainClaimEntity(config),
       adeToken: adeTokenEntity(config),
       fallbackRegistration: fallbackRegistrationEntity(config),
+      branding: brandingEntity(config),
+      brandingLogo: brandingLogoEntity(config),
     },
     config,
   );
@@ -39,3 +42,4 @@ export type AdeConfigurationItem = EntityItem<Entities['adeConfiguration']>;
 export type DomainClaimItem = EntityItem<Entities['domainClaim']>;
 export type AdeTokenItem = EntityItem<Entities['adeToken']>;
 export type FallbackRegistrationItem = EntityItem<Entities['fallbackRegistration']>;
+export type BrandingItem = EntityItem<Entities['branding']>;
