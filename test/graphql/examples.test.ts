@@ -6,10 +6,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { issueServerToken, useFakeApple } from '../support/apple.ts';
 import { asSystem, useTestCore } from '../support/core.ts';
 import { gqlOk } from '../support/graphql.ts';
 
-const core = useTestCore();
+const apple = useFakeApple();
+const core = useTestCore({ appleUrl: () => apple().url });
 const dir = fileURLToPath(new URL('../../graphql/operations', import.meta.url));
 const files = readdirSync(dir).filter((name) => name.endsWith('.graphql'));
 const op = (name: string) => readFileSync(join(dir, `${name}.graphql`), 'utf8');
@@ -153,6 +155,98 @@ describe('example operations', () => {
           first: 50,
         });
         expect(d.tenant.auditEvents.nodes.map((e: any) => e.action)).toContain('policy.move');
+      },
+    ],
+    [
+      'set-ade-configuration',
+      async () => {
+        state.domain = `examples-${state.tenantId.slice(-6).toLowerCase()}.example`;
+        const d = await gqlOk(core(), state.tenantKey, op('set-ade-configuration'), {
+          policyId: state.rootId,
+          domains: [state.domain.toUpperCase()],
+          type: 'USER',
+          enabled: true,
+        });
+        const config = d.setAdeConfiguration.adeConfiguration;
+        expect(config).toMatchObject({ enrollmentType: 'USER', domains: [state.domain], enabled: true });
+        expect(JSON.parse(config.hosting.wellKnownJson).Servers[0].Version).toBe('mdm-byod');
+        expect(config.hosting.cloudflareWorkerScript).toContain(config.discoveryUrl);
+        state.configId = config.id;
+      },
+    ],
+    [
+      'create-ade-token',
+      async () => {
+        const d = await gqlOk(core(), state.tenantKey, op('create-ade-token'), {
+          tenantId: state.tenantId,
+          name: 'ABM',
+          policyId: state.rootId,
+        });
+        expect(d.createAdeToken.adeToken).toMatchObject({
+          state: 'AWAITING_SERVER_TOKEN',
+          policy: { id: state.rootId },
+        });
+        expect(d.createAdeToken.adeToken.certificatePem).toMatch(/^-----BEGIN CERTIFICATE-----/);
+        state.tokenId = d.createAdeToken.adeToken.id;
+        state.certificatePem = d.createAdeToken.adeToken.certificatePem;
+      },
+    ],
+    [
+      'upload-ade-server-token',
+      async () => {
+        const soon = new Date(Date.now() + 10 * 86_400_000 + 3_600_000);
+        const file = issueServerToken(apple(), state.certificatePem, {
+          expiry: soon,
+          serverName: 'Example MDM',
+        }).file;
+        const d = await gqlOk(core(), state.tenantKey, op('upload-ade-server-token'), {
+          id: state.tokenId,
+          file,
+        });
+        expect(d.uploadAdeServerToken.adeToken).toMatchObject({
+          state: 'EXPIRING_SOON',
+          daysLeft: 10,
+          serverName: 'Example MDM',
+          organizationName: 'Example Organisation',
+        });
+      },
+    ],
+    [
+      'set-ade-fallback-tokens',
+      async () => {
+        const d = await gqlOk(core(), state.tenantKey, op('set-ade-fallback-tokens'), {
+          id: state.configId,
+          tokenIds: [state.tokenId],
+        });
+        const config = d.setAdeFallbackTokens.adeConfiguration;
+        expect(config.fallbackRegistrations).toMatchObject([
+          { token: { id: state.tokenId }, desired: 'REGISTERED', state: 'REGISTERED' },
+        ]);
+        expect(config.diagnostics.map((x: any) => x.code)).toEqual(['TOKEN_EXPIRING_SOON']);
+      },
+    ],
+    [
+      'set-ade-branding',
+      async () => {
+        const d = await gqlOk(core(), state.tenantKey, op('set-ade-branding'), {
+          id: state.configId,
+          logo: null,
+        });
+        expect(d.setAdeBranding.adeConfiguration.branding).toMatchObject({
+          displayName: 'Example IT',
+          privacyNoticeIsDefault: true,
+          logo: null,
+        });
+      },
+    ],
+    [
+      'ade-setup',
+      async () => {
+        const d = await gqlOk(core(), state.tenantKey, op('ade-setup'), { tenantId: state.tenantId });
+        expect(d.tenant.adeConfigurations).toHaveLength(1);
+        expect(d.tenant.adeTokens).toMatchObject([
+          { id: state.tokenId, state: 'EXPIRING_SOON', policy: { id: state.rootId } },
+        ]);
       },
     ],
     [

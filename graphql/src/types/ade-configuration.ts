@@ -1,5 +1,6 @@
 import {
   type AdeConfigurationItem,
+  type Diagnostic,
   discoveryUrl,
   encodeScopedId,
   type FallbackRegistrationItem,
@@ -58,6 +59,20 @@ const FallbackRegistrationRef = builder
     }),
   });
 
+const DiagnosticRef = builder.objectRef<Diagnostic & { tenantId: string }>('AdeDiagnostic').implement({
+  description: 'Something wrong, or about to go wrong, with fallback discovery.',
+  fields: (t) => ({
+    severity: t.exposeString('severity', { description: 'ERROR, WARNING or INFO.' }),
+    code: t.exposeString('code'),
+    message: t.exposeString('message'),
+    tokenId: t.id({
+      nullable: true,
+      description: 'The ADE token concerned, if any.',
+      resolve: (d) => (d.tokenId ? encodeScopedId(d.tenantId, d.tokenId) : null),
+    }),
+  }),
+});
+
 const Hosting = builder.objectRef<ReturnType<typeof hostingOptions>>('AdeHosting').implement({
   description:
     'What the customer puts on https://<domain>/.well-known/com.apple.remotemanagement (one of them).',
@@ -115,6 +130,18 @@ AdeConfigurationRef.implement({
       type: [FallbackRegistrationRef],
       resolve: (c, _args, ctx) =>
         ctx.inTenant(c.tenantId, () => ctx.core.adeConfigurations.registrations(c.configurationId)),
+    }),
+    diagnostics: t.field({
+      type: [DiagnosticRef],
+      description:
+        'Problems with fallback discovery found now (a token moved, expiring, not uploaded; Apple refusing).',
+      resolve: async (c, _args, ctx) =>
+        (await ctx.inTenant(c.tenantId, () => ctx.core.adeConfigurations.diagnostics(c.configurationId))).map(
+          (d) => ({
+            ...d,
+            tenantId: c.tenantId,
+          }),
+        ),
     }),
     version: t.exposeInt('version'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),

@@ -1,4 +1,5 @@
 export { DEFAULT_ACCENT, effectivePrivacyNotice, MAX_LOGO_BYTES } from './ade/branding.ts';
+export type { Diagnostic, DiagnosticCode } from './ade/diagnostics.ts';
 export { DEFAULT_PRIVACY_NOTICES } from './ade/privacy-defaults.ts';
 export * from './api-key-secret.ts';
 export * from './authz.ts';

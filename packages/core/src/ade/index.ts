@@ -13,7 +13,7 @@ export function adeOperations(service: AdeService, policies: PolicyReads, option
   const configurations = configurationOperations(service, policies);
   const tokens = tokenOperations(service, policies, options);
   const fallback = fallbackOperations(service, policies, tokens, options);
-  const lifecycle = lifecycleOperations(service, policies, configurations, fallback, tokens);
+  const lifecycle = lifecycleOperations(service, policies, configurations, fallback, tokens, options.now);
   const changes = tokenChanges(service, policies, tokens, configurations);
   const branding = brandingOperations(service, configurations);
   return {

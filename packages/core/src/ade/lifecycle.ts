@@ -10,6 +10,7 @@ import type { PolicyReads } from '../policies/tree.ts';
 import { authorizeInTenant } from '../tenancy.ts';
 import { commit, failedAt } from '../transaction.ts';
 import type { ConfigurationOperations } from './configurations.ts';
+import { diagnose } from './diagnostics.ts';
 import type { FallbackOperations } from './fallback.ts';
 import type { TokenOperations } from './tokens.ts';
 
@@ -19,6 +20,7 @@ export function lifecycleOperations(
   configurations: ConfigurationOperations,
   fallback: FallbackOperations,
   tokens: TokenOperations,
+  now: () => Date,
 ) {
   const stale = (item: AdeConfigurationItem) =>
     AppError.versionMismatch('The ADE configuration', item.version + 1);
@@ -198,7 +200,15 @@ export function lifecycleOperations(
     return configurations.get(configurationId);
   }
 
-  return { setEnabled, move, remove, setFallbackTokens };
+  /** What is wrong, or about to be, with the configuration's fallback (see diagnostics.ts). */
+  async function diagnostics(configurationId: string) {
+    const item = await configurations.get(configurationId);
+    const found = await Promise.all(item.fallbackTokenIds.map((id) => tokens.get(id).catch(() => undefined)));
+    const byId = new Map(found.filter((t) => t !== undefined).map((t) => [t.tokenId, t]));
+    return diagnose(item, byId, await fallback.registrations(configurationId), now());
+  }
+
+  return { setEnabled, move, remove, setFallbackTokens, diagnostics };
 }
 
 export type LifecycleOperations = ReturnType<typeof lifecycleOperations>;
