@@ -170,10 +170,9 @@ export function configurationOperations(service: AdeService, policies: PolicyRea
               )
             : taken(2, domains)(codes),
       );
-      return {
-        item: (await adeConfiguration.get({ tenantId, configurationId }).go()).data!,
-        enabledChanged: enabled,
-      };
+      // What was just written (no read-after-write: the transaction wrote exactly this, or failed).
+      const now = new Date().toISOString();
+      return { item: { ...item, version: 1, createdAt: now, updatedAt: now }, enabledChanged: enabled };
     }
 
     const added = domains.filter((d) => !existing.domains.includes(d));
@@ -219,7 +218,14 @@ export function configurationOperations(service: AdeService, policies: PolicyRea
           ? AppError.versionMismatch('The ADE configuration', existing.version + 1)
           : taken(1, added)(codes),
     );
-    return { item: await get(configurationId), enabledChanged: existing.enabled !== enabled };
+    const item = {
+      ...existing,
+      ...next,
+      passcodeHash,
+      version: existing.version + 1,
+      updatedAt: new Date().toISOString(),
+    };
+    return { item, enabledChanged: existing.enabled !== enabled };
   }
 
   /** The tenant's configurations (a handful per tenant: one query). */

@@ -75,7 +75,9 @@ export function fallbackOperations(
   /** Brings Apple in line with every registration of the configuration that is not yet. */
   async function sync(configurationId: string): Promise<FallbackRegistrationItem[]> {
     authorizeInTenant('ade:write');
-    const pending = (await registrations(configurationId)).filter((r) => r.state !== r.desired);
+    const all = await registrations(configurationId);
+    const pending = all.filter((r) => r.state !== r.desired);
+    if (pending.length === 0) return all;
     await Promise.all(pending.map(apply));
     return registrations(configurationId);
   }

@@ -48,8 +48,8 @@ export function lifecycleOperations(
       ],
       (codes) => (failedAt(codes, 0) ? stale(item) : undefined),
     );
-    await fallback.sync(configurationId);
-    return configurations.get(configurationId);
+    if (item.fallbackTokenIds.length) await fallback.sync(configurationId);
+    return { ...item, enabled, version: item.version + 1 };
   }
 
   /**
@@ -106,8 +106,8 @@ export function lifecycleOperations(
             ? stale(item)
             : undefined,
     );
-    await fallback.sync(configurationId);
-    return configurations.get(configurationId);
+    if (item.fallbackTokenIds.length) await fallback.sync(configurationId);
+    return { ...moved, version: item.version + 1 };
   }
 
   /** Deletes the configuration, releases its domains and policy, and unregisters it from Apple. */
@@ -146,7 +146,7 @@ export function lifecycleOperations(
       ],
       (codes) => (codes.some((c) => c === 'ConditionalCheckFailed') ? stale(item) : undefined),
     );
-    await fallback.sync(configurationId);
+    if (item.fallbackTokenIds.length) await fallback.sync(configurationId);
     return item;
   }
 
@@ -197,7 +197,7 @@ export function lifecycleOperations(
             : undefined,
     );
     await fallback.sync(configurationId);
-    return configurations.get(configurationId);
+    return { ...next, version: item.version + 1 };
   }
 
   /** What is wrong, or about to be, with the configuration's fallback (see diagnostics.ts). */

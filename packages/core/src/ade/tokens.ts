@@ -177,7 +177,17 @@ export function tokenOperations(service: AdeService, policies: PolicyReads, opti
       (codes) =>
         failedAt(codes, 0) ? AppError.versionMismatch('The ADE token', item.version + 1) : undefined,
     );
-    return get(tokenId);
+    const { lastSyncError: _cleared, ...rest } = item;
+    return {
+      ...(account.ok ? rest : item),
+      sealedCredentials,
+      accessTokenExpiry: accessTokenExpiry.toISOString(),
+      uploadedAt: now,
+      lastSyncAt: now,
+      ...accountFields(account),
+      version: item.version + 1,
+      updatedAt: now,
+    };
   }
 
   /** Reads /account again (after an outage, or to pick up a renamed server). */
