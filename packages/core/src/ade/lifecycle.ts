@@ -8,11 +8,20 @@ import type { AdeConfigurationItem, AdeService } from '../entities/service.ts';
 import { AppError } from '../errors.ts';
 import type { PolicyReads } from '../policies/tree.ts';
 import { authorizeInTenant } from '../tenancy.ts';
-import { commit, failedAt } from '../transaction.ts';
+import { commit, failedAt, type TxEntities } from '../transaction.ts';
 import type { ConfigurationOperations } from './configurations.ts';
 import { diagnose } from './diagnostics.ts';
 import type { FallbackOperations } from './fallback.ts';
 import type { TokenOperations } from './tokens.ts';
+
+/** The transaction item that frees the configuration's policy (only if it still points at it). */
+function releasePolicy(e: TxEntities, item: AdeConfigurationItem) {
+  return e.policy
+    .patch({ tenantId: item.tenantId, policyId: item.policyId })
+    .remove(['adeConfigurationId'])
+    .where((a, { eq }) => eq(a.adeConfigurationId, item.configurationId))
+    .commit();
+}
 
 export function lifecycleOperations(
   service: AdeService,
@@ -76,11 +85,7 @@ export function lifecycleOperations(
           .add({ version: 1 })
           .where((a, { eq }) => eq(a.version, item.version))
           .commit(),
-        e.policy
-          .patch({ tenantId, policyId: item.policyId })
-          .remove(['adeConfigurationId'])
-          .where((a, { eq }) => eq(a.adeConfigurationId, configurationId))
-          .commit(),
+        releasePolicy(e, item),
         e.policy
           .patch({ tenantId, policyId })
           .set({ adeConfigurationId: configurationId })
@@ -121,11 +126,7 @@ export function lifecycleOperations(
           .delete({ tenantId, configurationId })
           .where((a, { eq }) => eq(a.version, item.version))
           .commit(),
-        e.policy
-          .patch({ tenantId, policyId: item.policyId })
-          .remove(['adeConfigurationId'])
-          .where((a, { eq }) => eq(a.adeConfigurationId, configurationId))
-          .commit(),
+        releasePolicy(e, item),
         ...item.domains.map((domain) =>
           e.domainClaim
             .delete({ domain })
