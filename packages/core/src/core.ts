@@ -8,6 +8,8 @@ import { adeOperations } from './ade/index.ts';
 import { apiKeyOperations } from './api-keys.ts';
 import { auditOperations } from './audit.ts';
 import type { Database } from './db/client.ts';
+import { enrollmentOperations } from './enrollment/index.ts';
+import { webAuthOperations } from './enrollment/web-auth.ts';
 import { createService } from './entities/service.ts';
 import { type CoreOptions, resolveOptions } from './options.ts';
 import { partnerOperations } from './partners.ts';
@@ -21,6 +23,7 @@ export function createCore(db: Database, options: Partial<CoreOptions> = {}) {
   const tenancy = tenancyOperations(service);
   const policies = policyOperations(service);
   const ade = adeOperations(service, policies, resolved);
+  const enrollment = enrollmentOperations(service, resolved);
   return {
     db,
     service,
@@ -33,6 +36,8 @@ export function createCore(db: Database, options: Partial<CoreOptions> = {}) {
     adeTokens: ade.tokens,
     branding: ade.branding,
     discovery: discoveryOperations(service, resolved),
+    enrollment,
+    webAuth: webAuthOperations(service, enrollment, resolved),
     options: resolved,
     apiKeys: apiKeyOperations(service, tenancy),
   };

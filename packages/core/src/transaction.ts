@@ -21,7 +21,7 @@ export const MAX_TRANSACTION_ITEMS = 100;
 export async function commit(
   service: AdeService,
   build: (entities: TxEntities) => unknown[],
-  explain: (codes: TransactionItemCode[]) => AppError | undefined = () => undefined,
+  explain: (codes: TransactionItemCode[]) => Error | undefined = () => undefined,
 ): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const result = await service.transaction.write(build as unknown as WriteBuilder).go();

@@ -27,6 +27,12 @@ export const functions = {
     memoryMb: 512,
     timeoutSeconds: 10,
   },
+  auth: {
+    handler: 'packages/functions/src/auth.handler',
+    deviceFacing: true,
+    memoryMb: 512,
+    timeoutSeconds: 10,
+  },
 } as const satisfies Record<string, FunctionDefinition>;
 
 export type FunctionName = keyof typeof functions;
@@ -41,10 +47,14 @@ export const routes: readonly Route[] = [
   { key: 'POST /graphql', function: 'graphql' },
   { key: 'GET /graphql', function: 'graphql' },
   { key: 'GET /mdm/enrollment/servicediscovery/{discoveryId}', function: 'discovery' },
+  { key: 'GET /mdm/enrollment/servicediscovery/{discoveryId}/auth/{sessionId}', function: 'auth' },
+  { key: 'POST /mdm/enrollment/servicediscovery/{discoveryId}/auth/{sessionId}', function: 'auth' },
+  { key: 'GET /mdm/enrollment/servicediscovery/{discoveryId}/auth/{sessionId}/logo', function: 'auth' },
 ];
 
 /** Loads a function's handler module (local runtime; Lambda loads the file itself). */
 export const handlerModules: Record<FunctionName, () => Promise<{ handler: LambdaHandler }>> = {
   graphql: () => import('./graphql.ts'),
   discovery: () => import('./discovery.ts'),
+  auth: () => import('./auth.ts'),
 };

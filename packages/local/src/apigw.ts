@@ -20,6 +20,17 @@ export interface RouteMatch {
 
 export class BodyTooLargeError extends Error {}
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+function isUtf8(bytes: Buffer): boolean {
+  try {
+    strictUtf8.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function readBody(req: IncomingMessage, limit = MAX_EVENT_BODY_BYTES): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -44,7 +55,9 @@ export function toEvent(req: IncomingMessage, body: Buffer, match: RouteMatch): 
   const query: Record<string, string> = {};
   for (const [name, value] of url.searchParams)
     query[name] = name in query ? `${query[name]},${value}` : value;
-  const isText = body.length === 0 || TEXT_TYPES.test(headers['content-type'] ?? '');
+  // Text only if it says so AND is valid UTF-8: devices send a DER body labelled
+  // application/x-www-form-urlencoded (iOS 15), which must reach the handler byte for byte.
+  const isText = body.length === 0 || (TEXT_TYPES.test(headers['content-type'] ?? '') && isUtf8(body));
   const now = new Date();
   const method = (req.method ?? 'GET').toUpperCase();
   return {

@@ -6,6 +6,7 @@ import { apiKeyEntity } from './api-key.ts';
 import { auditEventEntity } from './audit-event.ts';
 import { brandingEntity, brandingLogoEntity } from './branding.ts';
 import { domainClaimEntity } from './domain-claim.ts';
+import { authSessionEntity, enrollmentTokenEntity } from './enrollment.ts';
 import { fallbackRegistrationEntity } from './fallback-registration.ts';
 import { partnerEntity } from './partner.ts';
 import { policyEntity } from './policy.ts';
@@ -26,6 +27,8 @@ export function createService(db: Database) {
       fallbackRegistration: fallbackRegistrationEntity(config),
       branding: brandingEntity(config),
       brandingLogo: brandingLogoEntity(config),
+      authSession: authSessionEntity(config),
+      enrollmentToken: enrollmentTokenEntity(config),
     },
     config,
   );
@@ -43,3 +46,5 @@ export type DomainClaimItem = EntityItem<Entities['domainClaim']>;
 export type AdeTokenItem = EntityItem<Entities['adeToken']>;
 export type FallbackRegistrationItem = EntityItem<Entities['fallbackRegistration']>;
 export type BrandingItem = EntityItem<Entities['branding']>;
+export type AuthSessionItem = EntityItem<Entities['authSession']>;
+export type EnrollmentTokenItem = EntityItem<Entities['enrollmentToken']>;

@@ -1,0 +1,227 @@
+/**
+ * The `apple-as-web` page (docs §3.3): the device opens the challenge URL in an
+ * ASWebAuthenticationSession, appending `?user-identifier=<typed identifier>` (it replaces any
+ * query we set, hence the session in the path). The person confirms (MANAGED_APPLE_ACCOUNT) or
+ * types the enrollment passcode (PASSCODE, locked after 5 failures); success ends in a 308 to
+ * `apple-remotemanagement-user-login://authentication-results?access-token=…`.
+ * Forms are CSRF-protected twice: a token in a cookie scoped to the session's path and the same
+ * token in the form, whose hash the session keeps.
+ */
+import { verifyPasscode } from '../ade/passcode.ts';
+import { auditPut } from '../audit.ts';
+import { runAs } from '../context.ts';
+import { domainOfIdentifier } from '../discovery/domains.ts';
+import type { AdeConfigurationItem, AdeService, AuthSessionItem, BrandingItem } from '../entities/service.ts';
+import type { CoreOptions } from '../options.ts';
+import { commit } from '../transaction.ts';
+import { deviceActor, type EnrollmentOperations, TOKEN_REDEEM_SECONDS } from './index.ts';
+import { EnrollmentRefusal } from './refusal.ts';
+import { newAccessToken, newCsrfToken, sameSecret, sha256 } from './tokens.ts';
+
+export const MAX_PASSCODE_ATTEMPTS = 5;
+export const CALLBACK = 'apple-remotemanagement-user-login://authentication-results';
+
+export interface PageState {
+  config: AdeConfigurationItem;
+  branding: BrandingItem | null;
+  session: AuthSessionItem;
+  tenantName: string;
+  userIdentifier: string | null;
+  /** A fresh CSRF token for the form (and its cookie); its hash replaces the session's. */
+  csrf: string;
+}
+
+export function webAuthOperations(
+  service: AdeService,
+  enrollment: EnrollmentOperations,
+  options: CoreOptions,
+) {
+  const { authSession, branding, tenant } = service.entities;
+
+  async function openSession(
+    discoveryId: string,
+    sessionId: string,
+  ): Promise<{ config: AdeConfigurationItem; session: AuthSessionItem }> {
+    const config = await enrollment.configurationFor(discoveryId);
+    const session = /^[0-9A-HJKMNP-TV-Z]{32}$/.test(sessionId)
+      ? (await authSession.get({ tenantId: config.tenantId, sessionId }).go()).data
+      : null;
+    const expired = !session || session.expiresAt * 1000 < options.now().getTime();
+    if (expired || session.configurationId !== config.configurationId) {
+      throw new EnrollmentRefusal(
+        404,
+        'SESSION_EXPIRED',
+        'This sign-in page has expired. Start again from Settings on your device.',
+      );
+    }
+    if (session.state === 'LOCKED') {
+      throw new EnrollmentRefusal(
+        429,
+        'SESSION_LOCKED',
+        'Too many wrong passcodes. Start again from Settings on your device in a few minutes.',
+      );
+    }
+    if (session.state !== 'OPEN')
+      throw new EnrollmentRefusal(
+        404,
+        'SESSION_USED',
+        'This sign-in page was already used. Start again from Settings on your device.',
+      );
+    return { config, session };
+  }
+
+  /** What the page shows. Each view gets a new CSRF token. */
+  async function page(
+    discoveryId: string,
+    sessionId: string,
+    userIdentifier: string | null,
+  ): Promise<PageState> {
+    const { config, session } = await openSession(discoveryId, sessionId);
+    const csrf = newCsrfToken();
+    const key = { tenantId: config.tenantId, sessionId };
+    const [brand, owner] = await Promise.all([
+      branding.get({ tenantId: config.tenantId, configurationId: config.configurationId }).go(),
+      tenant.get({ tenantId: config.tenantId }).go(),
+      authSession
+        .patch(key)
+        .set({ csrfHash: sha256(csrf) } as never)
+        .go(),
+    ]);
+    return {
+      config,
+      branding: brand.data,
+      session,
+      tenantName: owner.data?.name ?? '',
+      userIdentifier,
+      csrf,
+    };
+  }
+
+  /**
+   * The form's submission. Returns the callback URL (for the 308) or throws a refusal; a wrong
+   * passcode returns `{ retry }` so the page can be shown again with an error.
+   */
+  async function submit(input: {
+    discoveryId: string;
+    sessionId: string;
+    csrfForm: string | null;
+    csrfCookie: string | null;
+    userIdentifier: string | null;
+    passcode: string | null;
+  }): Promise<{ location: string } | { retry: string; attemptsLeft: number }> {
+    const { config, session } = await openSession(input.discoveryId, input.sessionId);
+    const key = { tenantId: config.tenantId, sessionId: session.sessionId };
+    if (
+      !input.csrfForm ||
+      !input.csrfCookie ||
+      !sameSecret(input.csrfForm, input.csrfCookie) ||
+      !sameSecret(sha256(input.csrfForm), session.csrfHash)
+    ) {
+      throw new EnrollmentRefusal(403, 'CSRF', 'This page could not be verified. Go back and try again.');
+    }
+    const user = input.userIdentifier?.trim() ?? '';
+    const domain = domainOfIdentifier(user);
+    if (!domain || !config.domains.includes(domain)) {
+      await enrollment.audit(
+        config,
+        'enrollment.authenticate',
+        'FAILURE',
+        { sessionId: session.sessionId },
+        "identifier outside the configuration's domains",
+      );
+      throw new EnrollmentRefusal(
+        403,
+        'WRONG_ACCOUNT',
+        'This account cannot enroll here. Sign in with your work account.',
+      );
+    }
+    if (config.authMethod === 'PASSCODE') {
+      const ok = Boolean(
+        input.passcode && config.passcodeHash && (await verifyPasscode(input.passcode, config.passcodeHash)),
+      );
+      if (!ok) {
+        const attempts = session.failedAttempts + 1;
+        const locked = attempts >= MAX_PASSCODE_ATTEMPTS;
+        await authSession
+          .patch(key)
+          .set({ failedAttempts: attempts, state: locked ? 'LOCKED' : 'OPEN' })
+          .where((a, { eq }) => eq(a.failedAttempts, session.failedAttempts)) // concurrent guesses count once each
+          .go()
+          .catch(() => {
+            throw new EnrollmentRefusal(
+              429,
+              'SESSION_LOCKED',
+              'Too many attempts at once. Start again from Settings on your device.',
+            );
+          });
+        await enrollment.audit(
+          config,
+          'enrollment.authenticate',
+          'FAILURE',
+          { sessionId: session.sessionId, attempts },
+          'wrong passcode',
+          user,
+        );
+        if (locked)
+          throw new EnrollmentRefusal(
+            429,
+            'SESSION_LOCKED',
+            'Too many wrong passcodes. Start again from Settings on your device in a few minutes.',
+          );
+        return { retry: 'That passcode is not right.', attemptsLeft: MAX_PASSCODE_ATTEMPTS - attempts };
+      }
+    }
+    const { token, hash } = newAccessToken(config.tenantId);
+    const now = options.now();
+    await runAs(deviceActor(user), () =>
+      commit(
+        service,
+        (e) => [
+          e.authSession
+            .patch(key)
+            .set({ state: 'COMPLETED' })
+            .where((a, { eq }) => eq(a.state, 'OPEN'))
+            .commit(),
+          e.enrollmentToken
+            .create({
+              tenantId: config.tenantId,
+              tokenHash: hash,
+              configurationId: config.configurationId,
+              enrollmentType: config.enrollmentType,
+              managedAppleId: user,
+              issuedAt: now.toISOString(),
+              redeemBefore: new Date(now.getTime() + TOKEN_REDEEM_SECONDS * 1000).toISOString(),
+              expiresAt: Math.floor(now.getTime() / 1000) + TOKEN_REDEEM_SECONDS * 4, // unredeemed rows disappear
+            })
+            .commit(),
+          auditPut(e, {
+            scope: { tenantId: config.tenantId },
+            action: 'enrollment.authenticate',
+            targetType: 'AdeConfiguration',
+            targetId: config.configurationId,
+            details: { sessionId: session.sessionId, method: config.authMethod, managedAppleId: user },
+          }),
+        ],
+        () =>
+          new EnrollmentRefusal(
+            404,
+            'SESSION_USED',
+            'This sign-in page was already used. Start again from Settings on your device.',
+          ) as never,
+      ),
+    );
+    return { location: `${CALLBACK}?access-token=${encodeURIComponent(token)}` };
+  }
+
+  /** The configuration's logo, for a page whose session is open. */
+  async function logo(discoveryId: string, sessionId: string) {
+    const { config } = await openSession(discoveryId, sessionId);
+    return (
+      await service.entities.brandingLogo
+        .get({ tenantId: config.tenantId, configurationId: config.configurationId })
+        .go()
+    ).data;
+  }
+
+  return { page, submit, logo };
+}

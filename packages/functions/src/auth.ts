@@ -1,0 +1,106 @@
+/**
+ * The `apple-as-web` web-authentication page: GET shows it, POST checks it, and success answers
+ * 308 to Apple's callback scheme with the access token. Device-facing: no Apollo, no graphql.
+ * …/servicediscovery/{discoveryId}/auth/{sessionId}[/logo]
+ */
+import { EnrollmentRefusal } from '@ade/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { coreFromEnv } from './env.ts';
+import { decodeBody, type LambdaHandler } from './http.ts';
+import { queryParameter } from './query.ts';
+import { renderAuthPage, renderMessagePage } from './web/auth-page.ts';
+
+type Core = ReturnType<typeof coreFromEnv>;
+
+const SECURITY_HEADERS = {
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  // form-action must allow Apple's callback scheme: browsers apply it to the 308 after the POST.
+  'content-security-policy':
+    "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; form-action 'self' apple-remotemanagement-user-login:; frame-ancestors 'none'; base-uri 'none'",
+};
+
+function html(
+  status: number,
+  body: string,
+  extra: Record<string, string> = {},
+): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode: status,
+    headers: { 'content-type': 'text/html; charset=utf-8', ...SECURITY_HEADERS, ...extra },
+    body,
+  };
+}
+
+function cookie(event: APIGatewayProxyEventV2, name: string): string | null {
+  for (const c of event.cookies ?? []) {
+    const [key, ...rest] = c.split('=');
+    if (key?.trim() === name) return rest.join('=');
+  }
+  return null;
+}
+
+export function createAuthHandler(
+  core: Pick<Core, 'webAuth' | 'branding'> & { options: Core['options'] },
+): LambdaHandler {
+  return async (event) => {
+    const discoveryId = event.pathParameters?.discoveryId ?? '';
+    const sessionId = event.pathParameters?.sessionId ?? '';
+    const base = `/mdm/enrollment/servicediscovery/${discoveryId}/auth/${sessionId}`;
+    const secure = core.options.publicUrl.startsWith('https:');
+    const csrfCookie = (csrf: string) =>
+      `ade_csrf=${csrf}; Path=${base}; HttpOnly; SameSite=Lax; Max-Age=900${secure ? '; Secure' : ''}`;
+    const show = async (userIdentifier: string | null, options = {}) => {
+      const state = await core.webAuth.page(discoveryId, sessionId, userIdentifier);
+      const page = renderAuthPage({ ...state, formPath: base, logoPath: `${base}/logo` }, options);
+      return { ...html(200, page), cookies: [csrfCookie(state.csrf)] };
+    };
+    try {
+      const method = event.requestContext.http.method;
+      if (method === 'GET' && event.rawPath.endsWith('/logo')) {
+        const logo = await core.webAuth.logo(discoveryId, sessionId);
+        if (!logo) return { statusCode: 404, headers: SECURITY_HEADERS, body: '' };
+        return {
+          statusCode: 200,
+          headers: {
+            ...SECURITY_HEADERS,
+            'content-type': logo.contentType,
+            'cache-control': 'private, max-age=900',
+          },
+          body: logo.data,
+          isBase64Encoded: true,
+        };
+      }
+      if (method === 'GET') return await show(queryParameter(event.rawQueryString, 'user-identifier'));
+      const form = new URLSearchParams(decodeBody(event) ?? ''); // an HTML form: form encoding applies here
+      const result = await core.webAuth.submit({
+        discoveryId,
+        sessionId,
+        csrfForm: form.get('csrf'),
+        csrfCookie: cookie(event, 'ade_csrf'),
+        userIdentifier: form.get('user-identifier'),
+        passcode: form.get('passcode'),
+      });
+      if ('location' in result) {
+        // Apple: "respond with HTTP 308 and the Location" (docs §3.3).
+        return { statusCode: 308, headers: { ...SECURITY_HEADERS, location: result.location }, body: '' };
+      }
+      return await show(form.get('user-identifier'), {
+        error: result.retry,
+        attemptsLeft: result.attemptsLeft,
+      });
+    } catch (error) {
+      if (error instanceof EnrollmentRefusal)
+        return html(error.status, renderMessagePage('Enrollment cannot continue', error.message));
+      throw error;
+    }
+  };
+}
+
+let handle: LambdaHandler | undefined;
+
+export const handler: LambdaHandler = (event, context) => {
+  handle ??= createAuthHandler(coreFromEnv());
+  return handle(event, context);
+};

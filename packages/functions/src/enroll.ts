@@ -1,0 +1,70 @@
+/**
+ * POST …/servicediscovery/{discoveryId}/userenroll | deviceenroll: the device's enrollment request
+ * (docs §3). The body is a CMS-signed plist, whatever the Content-Type says (devices have sent
+ * application/pkcs7-signature and application/x-www-form-urlencoded), so it is read raw, never
+ * form-parsed. Without a usable bearer: 401 with the `apple-as-web` challenge. With one: the
+ * enrollment profile. Device-facing: no Apollo, no graphql.
+ */
+import { EnrollmentRefusal, type RedeemedToken } from '@ade/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { coreFromEnv } from './env.ts';
+import type { LambdaHandler } from './http.ts';
+
+type Core = ReturnType<typeof coreFromEnv>;
+
+export type ProfileIssuer = (redeemed: RedeemedToken) => Promise<Buffer>;
+
+function rawBody(event: APIGatewayProxyEventV2): Buffer {
+  if (!event.body) return Buffer.alloc(0);
+  // Binary bodies arrive base64-encoded; a text one is taken byte for byte as it came.
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'latin1');
+}
+
+function bearer(event: APIGatewayProxyEventV2): string | null {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(event.headers?.authorization ?? '');
+  return match ? match[1]! : null;
+}
+
+export function createEnrollHandler(
+  core: Pick<Core, 'enrollment'>,
+  issueProfile: ProfileIssuer,
+): LambdaHandler {
+  return async (event): Promise<APIGatewayProxyStructuredResultV2> => {
+    try {
+      const route = event.rawPath.endsWith('/deviceenroll') ? 'deviceenroll' : 'userenroll';
+      const result = await core.enrollment.enroll({
+        discoveryId: event.pathParameters?.discoveryId ?? '',
+        route,
+        body: rawBody(event),
+        bearer: bearer(event),
+      });
+      if (result.kind === 'challenge') {
+        // Apple's example separates parameters with ", " (docs §3.2).
+        return {
+          statusCode: 401,
+          headers: {
+            'www-authenticate': `Bearer method="apple-as-web", url="${result.url}"`,
+            'cache-control': 'no-store',
+          },
+          body: '',
+        };
+      }
+      const profile = await issueProfile(result);
+      return {
+        statusCode: 200,
+        headers: { 'content-type': 'application/x-apple-aspen-config', 'cache-control': 'no-store' },
+        body: profile.toString('base64'),
+        isBase64Encoded: true,
+      };
+    } catch (error) {
+      if (error instanceof EnrollmentRefusal) {
+        return {
+          statusCode: error.status === 401 ? 403 : error.status,
+          headers: { 'content-type': 'text/plain; charset=utf-8' },
+          body: error.message,
+        };
+      }
+      throw error;
+    }
+  };
+}

@@ -1,0 +1,178 @@
+/**
+ * A device's enrollment up to the access token, over HTTP through the local runtime: the real
+ * iPhone capture POSTed to BaseURL → 401 `apple-as-web` → the web-authentication page →
+ * (passcode, with lock-out) → 308 to Apple's callback with a token → the same POST with the bearer
+ * redeems it, once.
+ */
+import { readFileSync } from 'node:fs';
+import { ENROLL_CAPTURE_PATH } from '@ade/apple/testing/tools';
+import type { RedeemedToken } from '@ade/core';
+import { createAuthHandler } from '@ade/functions/auth';
+import { createEnrollHandler } from '@ade/functions/enroll';
+import { type LocalServer, startLocalServer } from '@ade/local/server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { asTenant } from '../support/ade.ts';
+import { createTenantFixture, TEST_PUBLIC_URL, useTestCore } from '../support/core.ts';
+
+const core = useTestCore();
+const capture = readFileSync(ENROLL_CAPTURE_PATH);
+const redeemed: RedeemedToken[] = [];
+let server: LocalServer;
+
+async function configure(
+  authMethod: 'MANAGED_APPLE_ACCOUNT' | 'PASSCODE',
+  enrollmentType: 'USER' | 'DEVICE' = 'USER',
+) {
+  const f = await createTenantFixture(core(), `Enroll ${authMethod}`);
+  const domain = `enroll-${Math.random().toString(36).slice(2, 8)}.example`;
+  const { item } = await asTenant(core(), f, () =>
+    core().adeConfigurations.set({
+      policyId: f.rootPolicyId,
+      enrollmentType,
+      domains: [domain],
+      authMethod,
+      passcode: authMethod === 'PASSCODE' ? 'correct horse' : undefined,
+      enabled: true,
+    }),
+  );
+  return { f, item, domain };
+}
+
+/** The device's POST to BaseURL (the capture, as iOS 15 labelled it). */
+function enroll(discoveryId: string, bearer?: string, route = 'userenroll') {
+  return fetch(`${server.url}/mdm/enrollment/servicediscovery/${discoveryId}/${route}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'user-agent': 'DeviceManagementClient/1.0',
+      ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+    },
+    body: capture,
+  });
+}
+
+/** ASWebAuthenticationSession: open the challenge URL with ?user-identifier, keep cookies, post the form. */
+async function authenticate(challengeUrl: string, user: string, passcode?: string) {
+  const path = new URL(challengeUrl).pathname;
+  const page = await fetch(`${server.url}${path}?user-identifier=${encodeURIComponent(user)}`);
+  const html = await page.text();
+  const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+  const cookie = page.headers.get('set-cookie')?.split(';')[0] ?? '';
+  const form = new URLSearchParams({ csrf, 'user-identifier': user, ...(passcode ? { passcode } : {}) });
+  const post = await fetch(`${server.url}${path}`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    body: form,
+  });
+  return { page, html, post, csrf, cookie, path };
+}
+
+describe('enrollment up to the access token', () => {
+  beforeAll(async () => {
+    const enrollHandler = createEnrollHandler(core(), async (r) => {
+      redeemed.push(r);
+      return Buffer.from('profile');
+    });
+    const auth = createAuthHandler(core());
+    server = await startLocalServer({
+      loadHandler: async (name) => (name === 'auth' ? auth : enrollHandler),
+      routes: [
+        { key: 'POST /mdm/enrollment/servicediscovery/{discoveryId}/userenroll', function: 'discovery' },
+        { key: 'POST /mdm/enrollment/servicediscovery/{discoveryId}/deviceenroll', function: 'discovery' },
+        { key: 'GET /mdm/enrollment/servicediscovery/{discoveryId}/auth/{sessionId}', function: 'auth' },
+        { key: 'POST /mdm/enrollment/servicediscovery/{discoveryId}/auth/{sessionId}', function: 'auth' },
+      ],
+    });
+  });
+  afterAll(() => server?.close());
+
+  it('challenges, authenticates with the Managed Apple Account, and redeems the token once', async () => {
+    const { item, domain } = await configure('MANAGED_APPLE_ACCOUNT');
+    const first = await enroll(item.discoveryId);
+    expect(first.status).toBe(401);
+    const challenge = first.headers.get('www-authenticate') ?? '';
+    const url = /^Bearer method="apple-as-web", url="([^"]+)"$/.exec(challenge)?.[1];
+    expect(url).toMatch(
+      new RegExp(
+        `^${TEST_PUBLIC_URL}/mdm/enrollment/servicediscovery/${item.discoveryId}/auth/[0-9A-Z]{32}$`,
+      ),
+    );
+
+    const user = `alice@${domain}`;
+    const { page, html, post } = await authenticate(url!, user);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain(
+      "form-action 'self' apple-remotemanagement-user-login:",
+    );
+    expect(page.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Lax/);
+    expect(html).toContain('What Enroll MANAGED_APPLE_ACCOUNT can and cannot see');
+    expect(post.status).toBe(308);
+    const location = new URL(post.headers.get('location')!);
+    expect(`${location.protocol}//${location.host}`).toBe(
+      'apple-remotemanagement-user-login://authentication-results',
+    );
+    const token = location.searchParams.get('access-token')!;
+
+    expect((await enroll(item.discoveryId, token)).status).toBe(200);
+    expect(redeemed.at(-1)).toMatchObject({ token: { managedAppleId: user, enrollmentType: 'USER' } });
+    expect(redeemed.at(-1)!.request.product).toBe('iPhone12,1');
+    const again = await enroll(item.discoveryId, token); // the same token cannot be redeemed twice
+    expect(again.status).toBe(401);
+    const onDevice = await enroll(item.discoveryId, token, 'deviceenroll'); // nor used on another route
+    expect(onDevice.status).toBe(404);
+  });
+
+  it('locks the page after five wrong passcodes, and accepts the right one', async () => {
+    const { item, domain } = await configure('PASSCODE');
+    const user = `bob@${domain}`;
+    const challenge = (await enroll(item.discoveryId)).headers.get('www-authenticate')!;
+    const url = /url="([^"]+)"/.exec(challenge)![1]!;
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      const { post } = await authenticate(url, user, `wrong ${attempt}!`);
+      expect(post.status).toBe(200);
+      expect(await post.text()).toContain(`${5 - attempt} attempt`);
+    }
+    expect((await authenticate(url, user, 'wrong 5!')).post.status).toBe(429);
+    expect((await authenticate(url, user, 'correct horse')).page.status).toBe(429); // locked, even for the right one
+
+    const fresh = /url="([^"]+)"/.exec(
+      (await enroll(item.discoveryId)).headers.get('www-authenticate')!,
+    )![1]!;
+    expect((await authenticate(fresh, user, 'correct horse')).post.status).toBe(308);
+  });
+
+  it('refuses a forged CSRF token, a foreign account, and escapes what it shows', async () => {
+    const { f, item, domain } = await configure('MANAGED_APPLE_ACCOUNT');
+    await asTenant(core(), f, () =>
+      core().branding.set(item.configurationId, {
+        displayName: '<script>alert(1)</script>',
+        welcomeText: '"><img src=x onerror=alert(1)>',
+      }),
+    );
+    const url = /url="([^"]+)"/.exec((await enroll(item.discoveryId)).headers.get('www-authenticate')!)![1]!;
+    const { html, path, cookie } = await authenticate(url, 'eve@elsewhere.example');
+    expect(html).not.toContain('<script>alert(1)</script>');
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).not.toContain('<img src=x');
+    const forged = await fetch(`${server.url}${path}`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf: 'forged', 'user-identifier': `alice@${domain}` }),
+    });
+    expect(forged.status).toBe(403);
+    const foreign = await authenticate(url, 'eve@elsewhere.example');
+    expect(foreign.post.status).toBe(403);
+  });
+
+  it('refuses garbage bodies and unknown configurations plainly', async () => {
+    const { item } = await configure('MANAGED_APPLE_ACCOUNT');
+    const garbage = await fetch(
+      `${server.url}/mdm/enrollment/servicediscovery/${item.discoveryId}/userenroll`,
+      { method: 'POST', body: 'not cms' },
+    );
+    expect(garbage.status).toBe(400);
+    expect((await enroll('0'.repeat(78))).status).toBe(404);
+  });
+});
