@@ -47,6 +47,8 @@ export function renderAuthPage(state: AuthPageModel, options: PageOptions = {}):
   header img { max-height: 48px; max-width: 160px; }
   h1 { font-size: 1.35rem; margin: 0; }
   .notice { background: color-mix(in srgb, var(--accent) 8%, transparent); border-radius: 12px; padding: 4px 16px; margin: 16px 0; }
+  .notice h2 { font-size: 1.05rem; margin: 14px 0 6px; }
+  .notice p { font-size: 0.95rem; }
   label { display: block; font-weight: 600; margin: 16px 0 6px; }
   input[type=password] { width: 100%; box-sizing: border-box; font-size: 1.1rem; padding: 12px; border-radius: 10px; border: 1px solid #8a8a8e; }
   button { width: 100%; margin-top: 20px; padding: 14px; font-size: 1.05rem; font-weight: 600; color: #fff; background: var(--accent); border: 0; border-radius: 12px; }
