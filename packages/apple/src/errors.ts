@@ -26,7 +26,35 @@ export type AppleProtocolErrorCode =
   /** A cryptographic algorithm in the message is not one we implement. */
   | 'UNSUPPORTED_ALGORITHM'
   /** The device's OS (or device type) is below the minimum for the requested enrollment type. */
-  | 'UNSUPPORTED_OS';
+  | 'UNSUPPORTED_OS'
+  /** Our own input for a certificate (CA, identity, signer) is invalid: name, lifetime, usage. */
+  | 'INVALID_CERTIFICATE_INPUT'
+  /** A PKCS #12 file cannot be built or read: wrong password, damaged, or an algorithm we do not use. */
+  | 'INVALID_PKCS12'
+  /** Input for an enrollment profile breaks Apple's rules (URLs, Topic, mode, AccessRights…). */
+  | 'INVALID_PROFILE_INPUT'
+  /** A payload dictionary does not match Apple's device-management YAML schema for its PayloadType. */
+  | 'PROFILE_SCHEMA_VIOLATION'
+  /** An MDM check-in's MessageType is not one Apple documents (the HTTP layer answers 400). */
+  | 'UNKNOWN_MESSAGE_TYPE'
+  /** An MDM check-in or command result lacks a required key, or a key has the wrong type. */
+  | 'MALFORMED_MDM_MESSAGE'
+  /** A user-enrollment (BYOD) message carries a device identifier Apple forbids there (UDID, SerialNumber…). */
+  | 'FORBIDDEN_DEVICE_IDENTIFIER'
+  /** The request has no (or an empty) `Mdm-Signature` header. */
+  | 'MDM_SIGNATURE_MISSING'
+  /** A CMS signature does not include the signer's certificate. */
+  | 'SIGNER_CERTIFICATE_MISSING'
+  /** A certificate or private key is not usable PEM. */
+  | 'MALFORMED_PEM'
+  /** The certificate is not an APNs MDM push certificate (subject UID is not `com.apple.mgmt.…`). */
+  | 'NOT_A_PUSH_CERTIFICATE'
+  /** The certificate's notAfter is in the past. */
+  | 'CERTIFICATE_EXPIRED'
+  /** The certificate's notBefore is in the future. */
+  | 'CERTIFICATE_NOT_YET_VALID'
+  /** The private key does not belong to the certificate. */
+  | 'KEY_MISMATCH';
 
 const DEFAULT_MESSAGES: Record<AppleProtocolErrorCode, string> = {
   MALFORMED_PLIST: 'The request is not a valid Apple property list.',
@@ -49,6 +77,24 @@ const DEFAULT_MESSAGES: Record<AppleProtocolErrorCode, string> = {
   UNSUPPORTED_ALGORITHM: 'The message uses a cryptographic algorithm this server does not support.',
   UNSUPPORTED_OS:
     'This device’s software version is too old for this kind of enrollment. Update it and try again.',
+  INVALID_CERTIFICATE_INPUT: 'The certificate request is invalid.',
+  INVALID_PKCS12: 'The PKCS #12 file cannot be read: the password is wrong or the file is damaged.',
+  INVALID_PROFILE_INPUT: 'The enrollment profile settings are invalid.',
+  PROFILE_SCHEMA_VIOLATION: 'The profile payload does not match Apple’s schema for its type.',
+  UNKNOWN_MESSAGE_TYPE: 'The device sent a check-in message of a type this server does not know.',
+  MALFORMED_MDM_MESSAGE: 'The device sent an MDM message that lacks required information.',
+  FORBIDDEN_DEVICE_IDENTIFIER:
+    'A User Enrollment (personal device) message must not identify the device (UDID, serial number).',
+  MDM_SIGNATURE_MISSING: 'The request has no Mdm-Signature header; the device must sign its MDM messages.',
+  SIGNER_CERTIFICATE_MISSING: 'The signature does not include the signer’s certificate.',
+  MALFORMED_PEM: 'The certificate or private key is not valid PEM. Upload the files unchanged.',
+  NOT_A_PUSH_CERTIFICATE:
+    'This is not an Apple MDM push certificate. Download it from https://identity.apple.com (Apple Push ' +
+    'Certificates Portal) and upload that file.',
+  CERTIFICATE_EXPIRED: 'The certificate has expired. Renew it and upload the new one.',
+  CERTIFICATE_NOT_YET_VALID: 'The certificate is not valid yet. Check the server clock or wait.',
+  KEY_MISMATCH:
+    'The private key does not belong to this certificate. Upload the key that created the certificate request.',
 };
 
 export class AppleProtocolError extends Error {

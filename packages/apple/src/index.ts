@@ -2,6 +2,8 @@
  * `@ade/apple`: pure Apple protocol code (no I/O). See docs/apple-account-driven-enrollment.md.
  */
 export { APPLE_ROOT_CA_PEM, APPLE_ROOT_CA_SHA1, APPLE_ROOT_CA_SHA256 } from './apple-root-ca';
+export * from './checkin';
+export * from './command-result';
 export * from './dep/index.ts';
 export {
   type EnrollRequest,
@@ -9,7 +11,24 @@ export {
   type ParseEnrollRequestOptions,
   parseEnrollRequest,
 } from './enroll-request';
+export {
+  ALL_ACCESS_RIGHTS,
+  buildEnrollmentProfile,
+  checkAccessRights,
+  type EnrollmentMode,
+  type EnrollmentProfileInput,
+  enrollmentProfileDict,
+  SERVER_CAPABILITIES,
+} from './enrollment-profile';
 export { AppleProtocolError, type AppleProtocolErrorCode, isAppleProtocolError } from './errors';
+export {
+  assertEnrollmentType,
+  deriveIdentity,
+  type EnrollmentIdentity,
+  type MdmChannel,
+  SHARED_IPAD_USER_ID,
+} from './mdm-identity';
+export * from './mdm-signature';
 export {
   type ApplePlatform,
   assertOsMinimum,
@@ -21,6 +40,18 @@ export {
   osVersionFromBuild,
   platformFromProduct,
 } from './os-version';
+export { buildPkcs12, PKCS12_ITERATIONS, type Pkcs12Contents, type Pkcs12Input } from './pkcs12';
+export { readPkcs12 } from './pkcs12-read';
+export {
+  type CertificateAuthority,
+  type CertificateUsage,
+  type CreateCertificateAuthorityOptions,
+  createCertificateAuthority,
+  type IssueCertificateOptions,
+  type IssuedCertificate,
+  issueCertificate,
+  type PemKeyPair,
+} from './pki';
 export {
   buildPlist,
   DEFAULT_PLIST_MAX_BYTES,
@@ -31,6 +62,17 @@ export {
   parsePlist,
   parsePlistDict,
 } from './plist';
+export { type ProfileSigner, signProfile } from './profile-signing';
+export * from './push-certificate';
+export {
+  assertProfileMatchesSchema,
+  loadSchemaKeys,
+  payloadSchema,
+  type SchemaKey,
+  type ValidateOptions,
+  validatePayload,
+  validateProfile,
+} from './schema/payload-schema';
 export {
   decryptServerToken,
   MAX_TOKEN_FILE_BYTES,
