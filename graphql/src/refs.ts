@@ -7,6 +7,7 @@ import type {
   AdeTokenItem,
   ApiKeyItem,
   AuditEventItem,
+  DeviceItem,
   PartnerItem,
   PolicyItem,
   TenantItem,
@@ -25,6 +26,7 @@ export const ApiKeyRef = builder.objectRef<ApiKeyItem>('ApiKey');
 export const AuditEventRef = builder.objectRef<AuditEventItem>('AuditEvent');
 export const AdeConfigurationRef = builder.objectRef<AdeConfigurationItem>('AdeConfiguration');
 export const AdeTokenRef = builder.objectRef<AdeTokenItem>('AdeToken');
+export const DeviceRef = builder.objectRef<DeviceItem>('Device');
 
 export type NodeItem =
   | PartnerItem
@@ -32,12 +34,15 @@ export type NodeItem =
   | PolicyItem
   | ApiKeyItem
   | AdeConfigurationItem
-  | AdeTokenItem;
+  | AdeTokenItem
+  | DeviceItem;
 
 export const NodeRef = builder.interfaceRef<NodeItem>('Node').implement({
-  description: 'An object with a global id. Ids carry a type prefix: ptn_, ten_, pol_, key_, cfg_, tok_.',
+  description:
+    'An object with a global id. Ids carry a type prefix: ptn_, ten_, pol_, key_, cfg_, tok_, dev_.',
   fields: (t) => ({ id: t.id({ resolve: () => '' }) }),
   resolveType: (item) => {
+    if ('deviceId' in item) return 'Device';
     if ('configurationId' in item) return 'AdeConfiguration';
     if ('tokenId' in item) return 'AdeToken';
     if ('childCount' in item) return 'Policy';

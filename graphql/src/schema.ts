@@ -6,6 +6,7 @@ import './types/ade-configuration.ts';
 import './types/ade-token.ts';
 import './types/api-key.ts';
 import './types/branding.ts';
+import './types/device.ts';
 import './types/audit-event.ts';
 import './types/node.ts';
 import './types/partner.ts';

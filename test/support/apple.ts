@@ -94,3 +94,33 @@ export function encryptTo(certificatePem: string, json: string): string {
     w.remove();
   }
 }
+
+/** An APNs MDM push certificate like the portal's (topic in the subject UID), made by openssl. */
+export function makePushCertificate(): { certificatePem: string; privateKeyPem: string; topic: string } {
+  const topic = `com.apple.mgmt.External.${crypto.randomUUID()}`;
+  const w = workdir('ade-push-');
+  try {
+    w.openssl([
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '365',
+      '-keyout',
+      'push.key',
+      '-out',
+      'push.pem',
+      '-subj',
+      `/UID=${topic}/CN=APSP:${topic.slice(24)}/C=US`,
+    ]);
+    return {
+      certificatePem: w.read('push.pem').toString(),
+      privateKeyPem: w.read('push.key').toString(),
+      topic,
+    };
+  } finally {
+    w.remove();
+  }
+}

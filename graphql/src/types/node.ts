@@ -7,7 +7,7 @@ import { loadPolicy } from './policy.ts';
 builder.queryField('node', (t) =>
   t.field({
     type: NodeRef,
-    description: 'Any object by its global id (ptn_…, ten_…, pol_…, key_…, cfg_…, tok_…).',
+    description: 'Any object by its global id (ptn_…, ten_…, pol_…, key_…, cfg_…, tok_…, dev_…).',
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, args, ctx) => {
       const id = String(args.id);
@@ -22,7 +22,7 @@ builder.queryField('node', (t) =>
       throw new AppError(
         'validation',
         'INVALID_ID',
-        'Unknown id type; ids start with ptn_, ten_, pol_, key_, cfg_ or tok_.',
+        'Unknown id type; ids start with ptn_, ten_, pol_, key_, cfg_, tok_ or dev_.',
       );
     },
   }),

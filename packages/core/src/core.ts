@@ -8,7 +8,12 @@ import { adeOperations } from './ade/index.ts';
 import { apiKeyOperations } from './api-keys.ts';
 import { auditOperations } from './audit.ts';
 import type { Database } from './db/client.ts';
+import { deviceOperations } from './devices.ts';
+import { checkinOperations } from './enrollment/checkin.ts';
 import { enrollmentOperations } from './enrollment/index.ts';
+import { tenantPkiOperations } from './enrollment/pki.ts';
+import { profileOperations } from './enrollment/profile.ts';
+import { pushCertificateOperations } from './enrollment/push-certificate.ts';
 import { webAuthOperations } from './enrollment/web-auth.ts';
 import { createService } from './entities/service.ts';
 import { type CoreOptions, resolveOptions } from './options.ts';
@@ -38,6 +43,10 @@ export function createCore(db: Database, options: Partial<CoreOptions> = {}) {
     discovery: discoveryOperations(service, resolved),
     enrollment,
     webAuth: webAuthOperations(service, enrollment, resolved),
+    profiles: profileOperations(service, tenantPkiOperations(service, resolved), resolved),
+    pushCertificates: pushCertificateOperations(service, resolved),
+    checkins: checkinOperations(service, resolved),
+    devices: deviceOperations(service, policies),
     options: resolved,
     apiKeys: apiKeyOperations(service, tenancy),
   };

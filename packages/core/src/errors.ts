@@ -43,6 +43,8 @@ export type ErrorCode =
   | 'TOKEN_NOT_UPLOADED'
   | 'APPLE_UNAVAILABLE'
   | 'INVALID_IMAGE'
+  | 'PUSH_TOPIC_CHANGED'
+  | 'POLICY_HAS_DEVICES'
   | 'TENANT_CONTEXT_MISSING';
 
 export interface FieldProblem {

@@ -21,6 +21,7 @@ export const prefixes = {
   auditEvent: 'aud',
   adeConfiguration: 'cfg',
   adeToken: 'tok',
+  device: 'dev',
 } as const;
 export type EntityKind = keyof typeof prefixes;
 export type Prefix = (typeof prefixes)[EntityKind];

@@ -7,7 +7,7 @@
  */
 import { EnrollmentRefusal, type RedeemedToken } from '@ade/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { coreFromEnv } from './env.ts';
+import { coreFromEnv } from './env.ts';
 import type { LambdaHandler } from './http.ts';
 
 type Core = ReturnType<typeof coreFromEnv>;
@@ -68,3 +68,13 @@ export function createEnrollHandler(
     }
   };
 }
+
+let handle: LambdaHandler | undefined;
+
+export const handler: LambdaHandler = (event, context) => {
+  if (!handle) {
+    const core = coreFromEnv();
+    handle = createEnrollHandler(core, (redeemed) => core.profiles.issue(redeemed));
+  }
+  return handle(event, context);
+};

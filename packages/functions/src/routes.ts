@@ -27,6 +27,18 @@ export const functions = {
     memoryMb: 512,
     timeoutSeconds: 10,
   },
+  enroll: {
+    handler: 'packages/functions/src/enroll.handler',
+    deviceFacing: true,
+    memoryMb: 1024, // RSA key generation for the device identity
+    timeoutSeconds: 15,
+  },
+  checkin: {
+    handler: 'packages/functions/src/checkin.handler',
+    deviceFacing: true,
+    memoryMb: 512,
+    timeoutSeconds: 10,
+  },
   auth: {
     handler: 'packages/functions/src/auth.handler',
     deviceFacing: true,
@@ -47,9 +59,12 @@ export const routes: readonly Route[] = [
   { key: 'POST /graphql', function: 'graphql' },
   { key: 'GET /graphql', function: 'graphql' },
   { key: 'GET /mdm/enrollment/servicediscovery/{discoveryId}', function: 'discovery' },
+  { key: 'POST /mdm/enrollment/servicediscovery/{discoveryId}/userenroll', function: 'enroll' },
+  { key: 'POST /mdm/enrollment/servicediscovery/{discoveryId}/deviceenroll', function: 'enroll' },
   { key: 'GET /mdm/enrollment/servicediscovery/{discoveryId}/auth/{sessionId}', function: 'auth' },
   { key: 'POST /mdm/enrollment/servicediscovery/{discoveryId}/auth/{sessionId}', function: 'auth' },
   { key: 'GET /mdm/enrollment/servicediscovery/{discoveryId}/auth/{sessionId}/logo', function: 'auth' },
+  { key: 'PUT /mdm/t/{tenant}/checkin', function: 'checkin' },
 ];
 
 /** Loads a function's handler module (local runtime; Lambda loads the file itself). */
@@ -57,4 +72,6 @@ export const handlerModules: Record<FunctionName, () => Promise<{ handler: Lambd
   graphql: () => import('./graphql.ts'),
   discovery: () => import('./discovery.ts'),
   auth: () => import('./auth.ts'),
+  enroll: () => import('./enroll.ts'),
+  checkin: () => import('./checkin.ts'),
 };

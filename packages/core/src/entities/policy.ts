@@ -23,6 +23,8 @@ export const policyEntity = (config: EntityConfig) =>
         adeConfigurationId: { type: 'string' },
         /** ADE tokens assigned directly to this policy; a policy with tokens cannot be deleted. */
         tokenCount: { type: 'number', required: true, default: 0 },
+        /** Devices in this policy; a policy with devices cannot be deleted. */
+        deviceCount: { type: 'number', required: true, default: 0 },
         version: { type: 'number', required: true, default: 1 },
         createdBy: { type: 'string', required: true, readOnly: true },
         ...timestamps,

@@ -5,12 +5,14 @@ import { adeTokenEntity } from './ade-token.ts';
 import { apiKeyEntity } from './api-key.ts';
 import { auditEventEntity } from './audit-event.ts';
 import { brandingEntity, brandingLogoEntity } from './branding.ts';
+import { deviceEntity } from './device.ts';
 import { domainClaimEntity } from './domain-claim.ts';
 import { authSessionEntity, enrollmentTokenEntity } from './enrollment.ts';
 import { fallbackRegistrationEntity } from './fallback-registration.ts';
 import { partnerEntity } from './partner.ts';
 import { policyEntity } from './policy.ts';
 import { tenantEntity } from './tenant.ts';
+import { pushCertificateEntity, tenantPkiEntity } from './tenant-pki.ts';
 
 export function createService(db: Database) {
   const config = { table: db.tableName, client: db.document };
@@ -29,6 +31,9 @@ export function createService(db: Database) {
       brandingLogo: brandingLogoEntity(config),
       authSession: authSessionEntity(config),
       enrollmentToken: enrollmentTokenEntity(config),
+      tenantPki: tenantPkiEntity(config),
+      pushCertificate: pushCertificateEntity(config),
+      device: deviceEntity(config),
     },
     config,
   );
@@ -48,3 +53,5 @@ export type FallbackRegistrationItem = EntityItem<Entities['fallbackRegistration
 export type BrandingItem = EntityItem<Entities['branding']>;
 export type AuthSessionItem = EntityItem<Entities['authSession']>;
 export type EnrollmentTokenItem = EntityItem<Entities['enrollmentToken']>;
+export type PushCertificateItem = EntityItem<Entities['pushCertificate']>;
+export type DeviceItem = EntityItem<Entities['device']>;

@@ -115,6 +115,12 @@ export function policyOperations(service: AdeService) {
         `"${node.name}" has an ADE configuration; move or delete it first.`,
       );
     }
+    if (node.deviceCount > 0) {
+      throw AppError.conflict(
+        'POLICY_HAS_DEVICES',
+        `"${node.name}" has ${node.deviceCount} devices; move them to another policy first.`,
+      );
+    }
     if (node.tokenCount > 0) {
       throw AppError.conflict(
         'POLICY_HAS_TOKENS',
@@ -140,7 +146,7 @@ export function policyOperations(service: AdeService) {
           .where(
             // Children, tokens and a configuration all keep a policy alive; a concurrent change to any fails this.
             (a, { eq, notExists }) =>
-              `${eq(a.childCount, movedChildren.length)} AND ${eq(a.version, node.version)} AND ${eq(a.tokenCount, 0)} AND ${notExists(a.adeConfigurationId)}`,
+              `${eq(a.childCount, movedChildren.length)} AND ${eq(a.version, node.version)} AND ${eq(a.tokenCount, 0)} AND ${eq(a.deviceCount, 0)} AND ${notExists(a.adeConfigurationId)}`,
           )
           .commit(),
         ...movedChildren.map((child) =>

@@ -1,0 +1,130 @@
+/**
+ * The device inventory: list with the filters portals use, move a device to another policy,
+ * unenroll it (its access token is revoked in the same transaction, so its next request is answered
+ * `com.apple.unrecognized.device` and the device removes management).
+ */
+import { auditPut } from './audit.ts';
+import type { AdeService, DeviceItem } from './entities/service.ts';
+import { AppError } from './errors.ts';
+import { type PageArgs, paginate } from './pagination.ts';
+import type { PolicyReads } from './policies/tree.ts';
+import { authorizeInTenant } from './tenancy.ts';
+import { commit, failedAt } from './transaction.ts';
+
+export interface DeviceFilter {
+  enrollmentType?: 'BYOD' | 'ADDE' | null;
+  policyId?: string | null;
+  platform?: string | null;
+  status?: DeviceItem['status'] | null;
+  /** Devices whose OS version starts with this, e.g. "17" or "17.4". */
+  osVersion?: string | null;
+}
+
+const DEVICE_ID = /^dev_[0-9A-HJKMNP-TV-Z]{26}$/;
+
+export function deviceOperations(service: AdeService, policies: PolicyReads) {
+  const { device } = service.entities;
+
+  async function get(deviceId: string): Promise<DeviceItem> {
+    const tenantId = authorizeInTenant('policy:read');
+    const item = DEVICE_ID.test(deviceId) ? (await device.get({ tenantId, deviceId }).go()).data : null;
+    if (!item) throw AppError.notFound(`Device ${deviceId}`);
+    return item;
+  }
+
+  function list(filter: DeviceFilter, args: PageArgs) {
+    const tenantId = authorizeInTenant('policy:read');
+    return paginate(
+      args,
+      (item: DeviceItem) => item.deviceId,
+      (value) => DEVICE_ID.test(value),
+      async (after, limit) => {
+        const base = filter.policyId
+          ? device.query.byPolicy({ tenantId, policyId: filter.policyId })
+          : device.query.byTenant({ tenantId });
+        const ranged = after ? base.gt({ deviceId: after }) : base;
+        const filtered = ranged.where((a, { eq, begins }) =>
+          [
+            filter.enrollmentType ? eq(a.enrollmentType, filter.enrollmentType) : '',
+            filter.platform ? eq(a.platform, filter.platform) : '',
+            filter.status ? eq(a.status, filter.status) : '',
+            filter.osVersion ? begins(a.osVersion, filter.osVersion) : '',
+          ]
+            .filter(Boolean)
+            .join(' AND '),
+        );
+        // Filters apply after DynamoDB's Limit: keep reading pages until the page is full.
+        const { data } = await filtered.go({ count: limit, pages: 'all' });
+        return data;
+      },
+    );
+  }
+
+  async function move(deviceId: string, policyId: string): Promise<DeviceItem> {
+    const tenantId = authorizeInTenant('policy:write');
+    const current = await get(deviceId);
+    if (current.policyId === policyId) return current;
+    await policies.get(policyId);
+    await commit(
+      service,
+      (e) => [
+        e.device
+          .patch({ tenantId, deviceId })
+          .set({ policyId })
+          .add({ version: 1 })
+          .where((a, { eq }) => eq(a.version, current.version))
+          .commit(),
+        e.policy.patch({ tenantId, policyId }).add({ deviceCount: 1 }).commit(),
+        e.policy.patch({ tenantId, policyId: current.policyId }).subtract({ deviceCount: 1 }).commit(),
+        auditPut(e, {
+          scope: { tenantId },
+          action: 'device.move',
+          targetType: 'Device',
+          targetId: deviceId,
+          details: { from: current.policyId, to: policyId },
+        }),
+      ],
+      (codes) =>
+        failedAt(codes, 0) ? AppError.versionMismatch('The device', current.version + 1) : undefined,
+    );
+    return { ...current, policyId, version: current.version + 1 };
+  }
+
+  async function unenroll(deviceId: string): Promise<DeviceItem> {
+    const tenantId = authorizeInTenant('policy:write');
+    const current = await get(deviceId);
+    if (current.status === 'UNENROLLED') return current;
+    const now = new Date().toISOString();
+    await commit(service, (e) => [
+      e.device
+        .patch({ tenantId, deviceId })
+        .set({ status: 'UNENROLLED', unenrolledAt: now })
+        .add({ version: 1 })
+        .commit(),
+      e.enrollmentToken.patch({ tenantId, tokenHash: current.tokenHash }).set({ revokedAt: now }).commit(),
+      auditPut(e, {
+        scope: { tenantId },
+        action: 'device.unenroll',
+        targetType: 'Device',
+        targetId: deviceId,
+        details: { managedAppleId: current.managedAppleId },
+      }),
+    ]);
+    return { ...current, status: 'UNENROLLED', unenrolledAt: now, version: current.version + 1 };
+  }
+
+  return { get, list, move, unenroll };
+}
+
+/** What a portal may offer for a device: it follows from the enrollment type and the platform. */
+export function deviceCapabilities(item: Pick<DeviceItem, 'enrollmentType' | 'platform'>) {
+  const adde = item.enrollmentType === 'ADDE';
+  return {
+    appsAndBooks: adde, // device-assigned VPP apps need device enrollment
+    scheduledOsUpdates: adde, // softwareupdate.enforcement declarations are not allowed under User Enrollment
+    macosAgent: adde && item.platform === 'macOS',
+    serialNumberVisible: adde,
+    eraseDevice: adde,
+    managedAppsAndAccounts: true,
+  };
+}

@@ -1,0 +1,173 @@
+/**
+ * MDM check-in (docs §5): `PUT CheckInURL`, `application/x-apple-aspen-mdm-checkin`. The URL names
+ * the tenant; the device is whoever signed the body (`Mdm-Signature`, SignMessage=true) with the
+ * identity we issued at enrollment — its certificate's hash is the device id, so one GetItem finds
+ * it and no id in the body is trusted on its own. The bearer, when sent, must be this enrollment's.
+ * Then one transaction: the device's new state and the audit event. Two DynamoDB requests.
+ */
+import {
+  AppleProtocolError,
+  type AuthenticateMessage,
+  type CheckinMessage,
+  parseCheckin,
+  verifyMdmSignature,
+} from '@ade/apple';
+import { auditPut } from '../audit.ts';
+import { runAs } from '../context.ts';
+import type { AdeService, DeviceItem } from '../entities/service.ts';
+import { isUlid } from '../ids.ts';
+import type { CoreOptions } from '../options.ts';
+import { commit } from '../transaction.ts';
+import { deviceActor } from './index.ts';
+import { parseAccessToken, sameSecret } from './tokens.ts';
+import { deviceIdFor } from './urls.ts';
+
+export interface MdmResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+const ok: MdmResponse = { status: 200, headers: {}, body: '' };
+const plain = (status: number, body: string): MdmResponse => ({
+  status,
+  headers: { 'content-type': 'text/plain; charset=utf-8' },
+  body,
+});
+/** Apple's answer for a device we do not (or no longer) know: it makes the device unenroll. */
+export const UNRECOGNIZED: MdmResponse = {
+  status: 403,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({
+    code: 'com.apple.unrecognized.device',
+    description: 'Unknown or removed enrollment.',
+  }),
+};
+
+export function checkinOperations(service: AdeService, options: CoreOptions) {
+  const { device } = service.entities;
+
+  /** The device that signed `body`, if it is an enrollment of this tenant. */
+  async function signedDevice(
+    tenantUlid: string,
+    signature: string | undefined,
+    body: Buffer,
+    bearer: string | null,
+  ) {
+    if (!isUlid(tenantUlid)) return { response: plain(404, 'Not found') };
+    let fingerprint: string;
+    try {
+      fingerprint = verifyMdmSignature(signature, body).fingerprintSha256;
+    } catch (error) {
+      if (error instanceof AppleProtocolError)
+        return { response: plain(400, 'The request is not signed by an enrolled device identity.') };
+      throw error;
+    }
+    const tenantId = `ten_${tenantUlid}`;
+    const found = (await device.get({ tenantId, deviceId: deviceIdFor(fingerprint) }).go()).data;
+    if (!found || found.status === 'UNENROLLED') return { response: UNRECOGNIZED };
+    if (bearer) {
+      const token = parseAccessToken(bearer);
+      if (!token || token.tenantId !== tenantId || !sameSecret(token.hash, found.tokenHash))
+        return { response: UNRECOGNIZED };
+    }
+    return { device: found };
+  }
+
+  async function checkIn(input: {
+    tenantUlid: string;
+    signature: string | undefined;
+    body: Buffer;
+    bearer: string | null;
+  }): Promise<MdmResponse> {
+    const resolved = await signedDevice(input.tenantUlid, input.signature, input.body, input.bearer);
+    if (!resolved.device) return resolved.response;
+    const current = resolved.device;
+    let message: CheckinMessage;
+    try {
+      message = parseCheckin(input.body);
+    } catch (error) {
+      if (error instanceof AppleProtocolError) return plain(400, error.message);
+      throw error;
+    }
+    if (message.identity.enrollmentType !== current.enrollmentType)
+      return plain(400, "The message does not match this enrollment's type.");
+    const claimed =
+      message.identity.enrollmentType === 'BYOD' ? message.identity.enrollmentId : message.identity.udid;
+    const known = current.enrollmentType === 'BYOD' ? current.enrollmentId : current.udid;
+    if (known && claimed !== known)
+      return plain(400, 'The message names another device than the one that signed it.');
+
+    const now = options.now().toISOString();
+    const key = { tenantId: current.tenantId, deviceId: current.deviceId };
+    let changes: Partial<DeviceItem>;
+    switch (message.MessageType) {
+      case 'Authenticate':
+        changes = {
+          ...authenticateFacts(message, current.enrollmentType),
+          status: current.status === 'ENROLLED' ? 'ENROLLED' : 'AUTHENTICATED',
+        };
+        break;
+      case 'TokenUpdate': {
+        const push = {
+          token: message.Token.toString('hex'),
+          pushMagic: message.PushMagic,
+          unlockToken: message.UnlockToken?.toString('base64'),
+        };
+        const sealedPush = await options.keys.encrypt(JSON.stringify(push), {
+          tenantId: current.tenantId,
+          purpose: 'apns-device-token',
+          deviceId: current.deviceId,
+        });
+        changes = { sealedPush, status: 'ENROLLED', ...(current.enrolledAt ? {} : { enrolledAt: now }) };
+        break;
+      }
+      case 'CheckOut':
+        changes = { status: 'UNENROLLED', unenrolledAt: now };
+        break;
+      default:
+        // Declarative management and the others come with payload delivery; say so plainly.
+        return plain(400, `${message.MessageType} is not supported by this server yet.`);
+    }
+    await runAs(deviceActor(current.managedAppleId), () =>
+      commit(service, (e) => [
+        e.device
+          .patch(key)
+          .set({ ...changes, lastCheckInAt: now })
+          .add({ version: 1 })
+          .commit(),
+        auditPut(e, {
+          scope: { tenantId: current.tenantId },
+          action: `checkin.${message.MessageType}`,
+          targetType: 'Device',
+          targetId: current.deviceId,
+          details: { managedAppleId: current.managedAppleId, status: changes.status ?? current.status },
+        }),
+      ]),
+    );
+    return ok;
+  }
+
+  return { checkIn, signedDevice };
+}
+
+/** What an Authenticate tells us; serial number and UDID only for ADDE (User Enrollment hides them). */
+function authenticateFacts(
+  message: AuthenticateMessage,
+  type: DeviceItem['enrollmentType'],
+): Partial<DeviceItem> {
+  const facts: Partial<DeviceItem> = {
+    osVersion: message.OSVersion,
+    buildVersion: message.BuildVersion,
+    model: message.Model ?? message.ProductName,
+    modelName: message.ModelName,
+  };
+  if (type === 'BYOD' && message.identity.enrollmentType === 'BYOD')
+    facts.enrollmentId = message.identity.enrollmentId;
+  if (type === 'ADDE' && message.identity.enrollmentType === 'ADDE') {
+    facts.udid = message.identity.udid;
+    facts.serialNumber = message.SerialNumber;
+    facts.deviceName = message.DeviceName;
+  }
+  return Object.fromEntries(Object.entries(facts).filter(([, v]) => v !== undefined));
+}

@@ -1,0 +1,35 @@
+/**
+ * PUT /mdm/t/{tenant}/checkin — the CheckInURL of every profile of that tenant (docs §5):
+ * Authenticate, TokenUpdate, CheckOut. The device is found by its Mdm-Signature, never by the ids
+ * it claims. Device-facing: no Apollo, no graphql.
+ */
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { coreFromEnv } from './env.ts';
+import type { LambdaHandler } from './http.ts';
+
+type Core = ReturnType<typeof coreFromEnv>;
+
+function rawBody(event: APIGatewayProxyEventV2): Buffer {
+  if (!event.body) return Buffer.alloc(0);
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+}
+
+export function createCheckinHandler(core: Pick<Core, 'checkins'>): LambdaHandler {
+  return async (event) => {
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(event.headers?.authorization ?? '')?.[1] ?? null;
+    const result = await core.checkins.checkIn({
+      tenantUlid: event.pathParameters?.tenant ?? '',
+      signature: event.headers?.['mdm-signature'],
+      body: rawBody(event),
+      bearer,
+    });
+    return { statusCode: result.status, headers: result.headers, body: result.body };
+  };
+}
+
+let handle: LambdaHandler | undefined;
+
+export const handler: LambdaHandler = (event, context) => {
+  handle ??= createCheckinHandler(coreFromEnv());
+  return handle(event, context);
+};
