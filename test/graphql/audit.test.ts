@@ -3,11 +3,18 @@
  * mutations comes from the schema: a new mutation without a case here fails the first test.
  */
 
+import { encodeScopedId } from '@ade/core';
 import { schema } from '@ade/graphql';
 import type { GraphQLObjectType } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { issueServerToken, useFakeApple } from '../support/apple.ts';
-import { asSystem, createTenantFixture, type TenantFixture, useTestCore } from '../support/core.ts';
+import { issueServerToken, makePushCertificate, useFakeApple } from '../support/apple.ts';
+import {
+  asSystem,
+  createDeviceFixture,
+  createTenantFixture,
+  type TenantFixture,
+  useTestCore,
+} from '../support/core.ts';
 import { gqlOk } from '../support/graphql.ts';
 
 const apple = useFakeApple();
@@ -305,6 +312,44 @@ const cases: Record<string, Case> = {
       await gqlOk(core(), f.tenantAdminKey, adeMutation('setAdeBranding', ', displayName: "Branded"'), {
         id: configurationId,
       });
+    },
+  },
+  moveDevice: {
+    action: 'device.move',
+    scope: 'tenant',
+    run: async () => {
+      const target = await newPolicy('Device destination');
+      const device = encodeScopedId(
+        f.tenantId,
+        await createDeviceFixture(core(), f.tenantId, f.rootPolicyId),
+      );
+      await gqlOk(core(), f.tenantAdminKey, adeMutation('moveDevice', `, policyId: "${target}"`), {
+        id: device,
+      });
+    },
+  },
+  unenrollDevice: {
+    action: 'device.unenroll',
+    scope: 'tenant',
+    run: async () => {
+      const device = encodeScopedId(
+        f.tenantId,
+        await createDeviceFixture(core(), f.tenantId, f.rootPolicyId),
+      );
+      await gqlOk(core(), f.tenantAdminKey, adeMutation('unenrollDevice', ''), { id: device });
+    },
+  },
+  uploadPushCertificate: {
+    action: 'pushCertificate.upload',
+    scope: 'tenant',
+    run: async () => {
+      const push = makePushCertificate();
+      await gqlOk(
+        core(),
+        f.tenantAdminKey,
+        `mutation($t: ID!, $c: String!, $k: String!) { uploadPushCertificate(input: { tenantId: $t, certificatePem: $c, privateKeyPem: $k }) { errors { code message } } }`,
+        { t: f.tenantId, c: push.certificatePem, k: push.privateKeyPem },
+      );
     },
   },
   createAdeToken: {

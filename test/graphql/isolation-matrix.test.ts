@@ -26,7 +26,13 @@ import {
   isObjectType,
 } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { asSystem, createTenantFixture, type TenantFixture, useTestCore } from '../support/core.ts';
+import {
+  asSystem,
+  createDeviceFixture,
+  createTenantFixture,
+  type TenantFixture,
+  useTestCore,
+} from '../support/core.ts';
 import { gql } from '../support/graphql.ts';
 
 const core = useTestCore();
@@ -38,6 +44,7 @@ interface Victim {
   keyId: string; // global id of the victim's tenant admin key
   configurationId: string; // global id of an ADE configuration (on the root policy)
   tokenId: string; // global id of an ADE token (on the root policy)
+  deviceId: string; // global id of a device (on the root policy)
 }
 
 let victim: Victim;
@@ -49,6 +56,7 @@ function victimId(owner: string, name: string): string {
   const context = `${owner}.${name}`.toLowerCase();
   if (name === 'ownerId' || name === 'tenantId') return victim.fixture.tenantId;
   if (name === 'parentId' || name === 'policyId') return victim.rootPolicyId;
+  if (context.includes('device')) return victim.deviceId;
   if (name === 'tokenIds' || context.includes('adetoken') || context.includes('servertoken'))
     return victim.tokenId;
   if (
@@ -105,6 +113,7 @@ function targetsVictim(operation: string): boolean {
     victim.keyId,
     victim.configurationId,
     victim.tokenId,
+    victim.deviceId,
   ].some((id) => operation.includes(id));
 }
 
@@ -163,6 +172,7 @@ describe('tenant isolation matrix', () => {
       keyId: encodeKeyId(key.item),
       configurationId: encodeScopedId(f.tenantId, configuration.configurationId),
       tokenId: encodeScopedId(f.tenantId, token.tokenId),
+      deviceId: encodeScopedId(f.tenantId, await createDeviceFixture(core(), f.tenantId, f.rootPolicyId)),
     };
     // Tenant A: another tenant of the SAME partner, so only the tenant check can stop it.
     attackerTenantKey = (

@@ -74,3 +74,53 @@ export async function createTenantFixture(core: Core, name = 'Acme'): Promise<Te
     };
   });
 }
+
+/**
+ * A device record as profile issuance leaves it (with its token row), for tests about what is done
+ * to devices rather than how they enroll (that is test/e2e/device-enrollment.test.ts).
+ */
+export async function createDeviceFixture(
+  core: Core,
+  tenantId: string,
+  policyId: string,
+  configurationId = 'cfg_00000000000000000000000000',
+) {
+  const { randomBytes } = await import('node:crypto');
+  const deviceId = `dev_${ulidLike()}`;
+  const tokenHash = randomBytes(32).toString('base64url');
+  await core.service.entities.enrollmentToken
+    .create({
+      tenantId,
+      tokenHash,
+      configurationId,
+      enrollmentType: 'USER',
+      managedAppleId: 'fixture@example.com',
+      issuedAt: new Date().toISOString(),
+      redeemBefore: new Date().toISOString(),
+      redeemedAt: new Date().toISOString(),
+      enrollmentId: deviceId,
+    })
+    .go();
+  await core.service.entities.device
+    .create({
+      tenantId,
+      deviceId,
+      policyId,
+      configurationId,
+      enrollmentType: 'BYOD',
+      managedAppleId: 'fixture@example.com',
+      tokenHash,
+      identityFingerprint: 'fixture',
+      status: 'ENROLLED',
+      platform: 'iOS',
+      profileIssuedAt: new Date().toISOString(),
+    })
+    .go();
+  await core.service.entities.policy.patch({ tenantId, policyId }).add({ deviceCount: 1 }).go();
+  return deviceId;
+}
+
+function ulidLike(): string {
+  const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+  return Array.from({ length: 26 }, () => alphabet[Math.floor(Math.random() * 32)]).join('');
+}
