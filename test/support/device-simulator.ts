@@ -4,7 +4,8 @@
  * then check-ins signed with the identity from the profile's PKCS#12. Signatures are made by the
  * openssl CLI, independent of the server's code.
  */
-import { assertProfileMatchesSchema, buildPlist, parsePlistDict, readPkcs12 } from '@ade/apple';
+import { buildPlist, parsePlistDict, readPkcs12 } from '@ade/apple';
+import { assertProfileMatchesSchema } from '@ade/apple/schema/payload-schema';
 import { workdir } from '@ade/apple/testing/tools';
 
 export interface DeviceProfile {

@@ -65,15 +65,6 @@ export {
 export { type ProfileSigner, signProfile } from './profile-signing';
 export * from './push-certificate';
 export {
-  assertProfileMatchesSchema,
-  loadSchemaKeys,
-  payloadSchema,
-  type SchemaKey,
-  type ValidateOptions,
-  validatePayload,
-  validateProfile,
-} from './schema/payload-schema';
-export {
   decryptServerToken,
   MAX_TOKEN_FILE_BYTES,
   type ServerToken,

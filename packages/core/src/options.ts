@@ -3,7 +3,11 @@
  * Assignment API, the public URL devices reach us at, and a clock. Interfaces only at these seams;
  * tests pass local fakes (test/fakes), production passes the real thing (functions/env.ts).
  */
-import { type DeviceAssignmentApi, DeviceAssignmentClient, type ServerTokenCredentials } from '@ade/apple';
+import {
+  type DeviceAssignmentApi,
+  DeviceAssignmentClient,
+  type ServerTokenCredentials,
+} from '@ade/apple/dep/index';
 import type { KeyManagement } from './secrets/key-management.ts';
 
 export interface CoreOptions {

@@ -1,4 +1,4 @@
-import { DeviceAssignmentError } from '@ade/apple';
+import { DeviceAssignmentError } from '@ade/apple/dep/index';
 
 /** What to record and show when a call to Apple fails: Apple's code and a message without secrets. */
 export function describeAppleFailure(error: unknown): { code: string; message: string } {

@@ -4,13 +4,9 @@
  * its OAuth credentials sealed, and read the server and organisation from Apple's /account.
  * Private keys and credentials never leave this module unsealed except to call Apple.
  */
-import {
-  type Account,
-  AppleProtocolError,
-  decryptServerToken,
-  generateTokenCertificate,
-  type ServerToken,
-} from '@ade/apple';
+import type { Account, ServerToken } from '@ade/apple';
+import { AppleProtocolError } from '@ade/apple/errors';
+import { apple } from '../apple.ts';
 import { auditPut } from '../audit.ts';
 import { describeActor, useActor } from '../context.ts';
 import type { AdeService, AdeTokenItem } from '../entities/service.ts';
@@ -74,6 +70,7 @@ export function tokenOperations(service: AdeService, policies: PolicyReads, opti
     const name = parseInput(nameSchema, input.name, ['name']);
     const policy = input.policyId ? await policies.get(input.policyId) : undefined;
     const tokenId = newId('adeToken');
+    const { generateTokenCertificate } = await apple();
     const certificate = generateTokenCertificate({ commonName: `ADE Cloud ${tokenId}` });
     const sealedPrivateKey = await options.keys.encrypt(
       certificate.privateKeyPem,
@@ -126,6 +123,7 @@ export function tokenOperations(service: AdeService, policies: PolicyReads, opti
         context(tenantId, tokenId, 'ade-token-private-key'),
       )
     ).toString('utf8');
+    const { decryptServerToken } = await apple();
     let token: ServerToken;
     try {
       token = decryptServerToken(file, { privateKeyPem, certificatePem: item.certificatePem }, options.now());

@@ -5,13 +5,9 @@
  * it and no id in the body is trusted on its own. The bearer, when sent, must be this enrollment's.
  * Then one transaction: the device's new state and the audit event. Two DynamoDB requests.
  */
-import {
-  AppleProtocolError,
-  type AuthenticateMessage,
-  type CheckinMessage,
-  parseCheckin,
-  verifyMdmSignature,
-} from '@ade/apple';
+import type { AuthenticateMessage, CheckinMessage } from '@ade/apple';
+import { AppleProtocolError } from '@ade/apple/errors';
+import { apple } from '../apple.ts';
 import { auditPut } from '../audit.ts';
 import { runAs } from '../context.ts';
 import type { AdeService, DeviceItem } from '../entities/service.ts';
@@ -55,6 +51,7 @@ export function checkinOperations(service: AdeService, options: CoreOptions) {
     bearer: string | null,
   ) {
     if (!isUlid(tenantUlid)) return { response: plain(404, 'Not found') };
+    const { verifyMdmSignature } = await apple();
     let fingerprint: string;
     try {
       fingerprint = verifyMdmSignature(signature, body).fingerprintSha256;
@@ -83,6 +80,7 @@ export function checkinOperations(service: AdeService, options: CoreOptions) {
     const resolved = await signedDevice(input.tenantUlid, input.signature, input.body, input.bearer);
     if (!resolved.device) return resolved.response;
     const current = resolved.device;
+    const { parseCheckin } = await apple();
     let message: CheckinMessage;
     try {
       message = parseCheckin(input.body);

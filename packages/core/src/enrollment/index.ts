@@ -8,8 +8,9 @@
  * None of this runs with an API key: possession of the discovery id, the session id in the path,
  * or the token is what authorizes, and each names its tenant, so keys still lead with it.
  */
-import { assertOsMinimum, type EnrollRequest, parseEnrollRequest, platformFromProduct } from '@ade/apple';
+import type { EnrollRequest } from '@ade/apple';
 import { parseDiscoveryId, sameDiscoveryId } from '../ade/discovery-id.ts';
+import { apple } from '../apple.ts';
 import { auditRecord } from '../audit.ts';
 import type { Actor } from '../context.ts';
 import { discoveryUrl } from '../discovery/answer.ts';
@@ -108,6 +109,7 @@ export function enrollmentOperations(service: AdeService, options: CoreOptions) 
     bearer?: string | null;
   }): Promise<ChallengeResult | RedeemedToken> {
     const config = await configurationFor(input.discoveryId, input.route);
+    const { assertOsMinimum, parseEnrollRequest, platformFromProduct } = await apple();
     let request: EnrollRequest;
     try {
       request = parseEnrollRequest(input.body);

@@ -4,7 +4,7 @@
  * certificate that signs the enrollment profiles. Made on first use with a conditional put, so two
  * first enrollments at once end with one CA.
  */
-import { createCertificateAuthority, issueCertificate } from '@ade/apple';
+import { apple } from '../apple.ts';
 import type { AdeService } from '../entities/service.ts';
 import type { CoreOptions } from '../options.ts';
 import type { SealedSecret } from '../secrets/key-management.ts';
@@ -46,6 +46,7 @@ export function tenantPkiOperations(service: AdeService, options: CoreOptions) {
     if (cached) return cached;
     let item = await load(tenantId);
     if (!item) {
+      const { createCertificateAuthority, issueCertificate } = await apple();
       // X.509 common names hold at most 64 characters; the CA outlives every identity it issues.
       const ca = createCertificateAuthority({
         commonName: `${tenantName.slice(0, 50)} MDM CA`,

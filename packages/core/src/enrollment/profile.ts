@@ -6,14 +6,7 @@
  * device record is created now, keyed by that identity, so the first check-in finds it.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  buildEnrollmentProfile,
-  buildPkcs12,
-  certificateFingerprintSha256,
-  issueCertificate,
-  platformFromProduct,
-  signProfile,
-} from '@ade/apple';
+import { apple } from '../apple.ts';
 import { auditPut } from '../audit.ts';
 import { runAs } from '../context.ts';
 import type { AdeService } from '../entities/service.ts';
@@ -32,6 +25,14 @@ export function profileOperations(
   const { pushCertificate, tenant, branding } = service.entities;
 
   async function issue(redeemed: RedeemedToken): Promise<Buffer> {
+    const {
+      buildEnrollmentProfile,
+      buildPkcs12,
+      certificateFingerprintSha256,
+      issueCertificate,
+      platformFromProduct,
+      signProfile,
+    } = await apple();
     const { config, token, request } = redeemed;
     const { tenantId } = config;
     const [push, owner, brand] = await Promise.all([

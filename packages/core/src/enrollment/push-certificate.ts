@@ -2,7 +2,9 @@
  * The tenant's APNs MDM push certificate (from Apple's Push Certificates Portal): its topic goes
  * into every enrollment profile, its key signs pushes. Uploaded through GraphQL; the key is sealed.
  */
-import { AppleProtocolError, parsePushCertificate } from '@ade/apple';
+import type { PushCertificate } from '@ade/apple';
+import { AppleProtocolError } from '@ade/apple/errors';
+import { apple } from '../apple.ts';
 import { auditPut } from '../audit.ts';
 import type { AdeService, PushCertificateItem } from '../entities/service.ts';
 import { AppError } from '../errors.ts';
@@ -23,7 +25,8 @@ export function pushCertificateOperations(service: AdeService, options: CoreOpti
     privateKeyPem: string;
   }): Promise<PushCertificateItem> {
     const tenantId = authorizeInTenant('ade:write');
-    let parsed: ReturnType<typeof parsePushCertificate>;
+    const { parsePushCertificate } = await apple();
+    let parsed: PushCertificate;
     try {
       parsed = parsePushCertificate(input.certificatePem, input.privateKeyPem, { now: options.now() });
     } catch (error) {

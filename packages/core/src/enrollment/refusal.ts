@@ -1,4 +1,4 @@
-import { AppleProtocolError } from '@ade/apple';
+import { AppleProtocolError } from '@ade/apple/errors';
 
 /**
  * A refusal of a device-facing request: an HTTP status and a message a person can act on (shown
