@@ -146,6 +146,19 @@ describe('device enrollment end to end', () => {
       capabilities: { appsAndBooks: false, scheduledOsUpdates: false },
     });
 
+    const steps = await gqlOk(
+      core(),
+      f.tenantAdminKey,
+      `query($t: ID!, $u: String) { tenant(id: $t) { auditEvents(first: 50, filter: { managedAppleId: $u }) { nodes { action outcome } } } }`,
+      { t: f.tenantId, u: user },
+    );
+    expect(steps.tenant.auditEvents.nodes.map((e: { action: string }) => e.action).reverse()).toEqual([
+      'enrollment.authenticate',
+      'enrollment.tokenRedeemed',
+      'enrollment.profileIssued',
+      'checkin.Authenticate',
+      'checkin.TokenUpdate',
+    ]);
     const unenrolled = await gqlOk(
       core(),
       f.tenantAdminKey,

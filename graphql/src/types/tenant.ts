@@ -68,10 +68,27 @@ TenantRef.implement({
     }),
     auditEvents: t.field({
       type: AuditEventConnection,
-      description: 'Newest first.',
-      args: pageArgs,
-      resolve: async (tenant, args, ctx) => ({
-        page: await ctx.inTenant(tenant.tenantId, () => ctx.core.audit.listForTenant(args)),
+      description: 'Newest first. Filter by the person (enrollment steps) or the action.',
+      args: {
+        ...pageArgs,
+        filter: t.arg({
+          required: false,
+          type: builder.inputType('AuditEventFilter', {
+            fields: (f) => ({
+              managedAppleId: f.string({
+                required: false,
+                description: 'Enrollment steps of this Managed Apple Account.',
+              }),
+              action: f.string({
+                required: false,
+                description: 'e.g. enrollment.authenticate, checkin.Authenticate, policy.move',
+              }),
+            }),
+          }),
+        }),
+      },
+      resolve: async (tenant, { filter, ...args }, ctx) => ({
+        page: await ctx.inTenant(tenant.tenantId, () => ctx.core.audit.listForTenant(args, filter ?? {})),
       }),
     }),
     createdAt: t.field({

@@ -19,6 +19,12 @@ export type AuditScope =
   | { tenantId: string; partnerId?: string }
   | { partnerId: string; tenantId?: undefined };
 
+/** Enrollment steps are recorded with the person (`device:<Managed Apple Account>`) as actor. */
+export interface AuditFilter {
+  managedAppleId?: string | null;
+  action?: string | null;
+}
+
 export interface AuditInput {
   scope: AuditScope;
   action: string;
@@ -63,9 +69,9 @@ export function auditOperations(service: AdeService) {
   const { auditEvent } = service.entities;
   return {
     /** The current tenant's events, newest first (inside inTenant). */
-    listForTenant(args: PageArgs) {
+    listForTenant(args: PageArgs, filter: AuditFilter = {}) {
       const tenantId = authorizeInTenant('audit:read');
-      return listPartition(partitions.tenant(tenantId), args);
+      return listPartition(partitions.tenant(tenantId), args, filter);
     },
 
     /** A partner's own events (partner creation, partner keys), newest first. */
@@ -76,7 +82,7 @@ export function auditOperations(service: AdeService) {
     },
   };
 
-  function listPartition(partition: string, args: PageArgs) {
+  function listPartition(partition: string, args: PageArgs, filter: AuditFilter = {}) {
     return paginate(
       args,
       (item: AuditEventItem) => item.eventId,
@@ -84,8 +90,17 @@ export function auditOperations(service: AdeService) {
       async (after, limit) => {
         const query = auditEvent.query.byScope({ partition });
         const ranged = after ? query.lt({ eventId: after }) : query;
-        const { data } = await ranged.go({ order: 'desc', limit });
-        return data;
+        if (!filter.managedAppleId && !filter.action) return (await ranged.go({ order: 'desc', limit })).data;
+        const filtered = ranged.where((a, { eq }) =>
+          [
+            filter.managedAppleId ? eq(a.actorId, `device:${filter.managedAppleId}`) : '',
+            filter.action ? eq(a.action, filter.action) : '',
+          ]
+            .filter(Boolean)
+            .join(' AND '),
+        );
+        // Filters apply after DynamoDB's Limit: read on until the page is full.
+        return (await filtered.go({ order: 'desc', count: limit, pages: 'all' })).data;
       },
     );
   }
