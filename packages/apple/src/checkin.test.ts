@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { CHECKIN_MESSAGE_TYPES, type CheckinMessage, MAX_CHECKIN_BODY_BYTES, parseCheckin } from './checkin';
 import { isAppleProtocolError } from './errors';
 import { buildPlist, type PlistDict, type PlistValue } from './plist';
-import { SHARED_DIR } from './testing/tools';
+import { errorCode as code, SHARED_DIR } from './testing/tools';
 
 /**
  * Apple's key lists (apple/device-management `mdm/checkin/*.yaml`), read with a few regexes rather than a
@@ -66,16 +66,6 @@ function bodyFromYaml(type: string, mode: 'ADDE' | 'BYOD'): PlistDict {
 function parse(dict: PlistDict): CheckinMessage {
   return parseCheckin(buildPlist(dict));
 }
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (isAppleProtocolError(err)) return err.code;
-    throw err;
-  }
-  return undefined;
-}
-
 describe('parseCheckin, driven by the YAML key lists', () => {
   it('has a YAML file for every message type it knows (and the YAML agrees on the name)', () => {
     for (const [type, file] of Object.entries(FILES)) {

@@ -2,16 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { COMMAND_STATUSES, MAX_COMMAND_RESULT_BYTES, parseCommandResult } from './command-result';
 import { isAppleProtocolError } from './errors';
 import { buildPlist } from './plist';
-
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (isAppleProtocolError(err)) return err.code;
-    throw err;
-  }
-  return undefined;
-}
+import { errorCode as code } from './testing/tools';
 
 describe('parseCommandResult', () => {
   it('TV-17 Idle from a User Enrollment: EnrollmentID identity, no CommandUUID', () => {

@@ -23,7 +23,7 @@ import { decodeBase64Strict, OID, parseContentInfo, subjectString, toX509 } from
 import { chainReachesAppleDeviceCa } from './device-chain';
 import { AppleProtocolError } from './errors';
 import { type PlistDict, parsePlistDict } from './plist';
-import { checkFirstSigner } from './signed-data';
+import { checkFirstSigner, includedCertificates } from './signed-data';
 
 /** Real bodies are ~3.4 KiB (three certificates + a 300-byte plist). */
 export const MAX_ENROLL_BODY_BYTES = 64 * 1024;
@@ -94,15 +94,7 @@ export function parseEnrollRequest(
     throw new AppleProtocolError('MALFORMED_ENROLL_REQUEST');
   }
 
-  const certs = (signedData.certificates ?? [])
-    .filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate)
-    .flatMap((c) => {
-      try {
-        return [{ pkijs: c, x509: toX509(c) }];
-      } catch {
-        return [];
-      }
-    });
+  const certs = includedCertificates(signedData);
   const check = checkFirstSigner(signedData, content, certs);
   if (!check.valid && options.requireValidSignature) throw new AppleProtocolError('SIGNATURE_INVALID');
 

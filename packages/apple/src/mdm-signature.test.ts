@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAppleProtocolError } from './errors';
 import { certificateFingerprintSha256, verifyMdmSignature } from './mdm-signature';
 import { buildPlist } from './plist';
-import { makeCert, type Workdir, workdir } from './testing/tools';
+import { errorCode as code, makeCert, type Workdir, workdir } from './testing/tools';
 
 /** Signatures come from the openssl CLI, as a device would send them: DER CMS, base64, one line. */
 let w: Workdir;
@@ -41,16 +41,6 @@ function fingerprint(name: string): string {
   const out = w.openssl(['x509', '-in', `${name}.pem`, '-noout', '-fingerprint', '-sha256']).toString();
   return /=([0-9A-F:]+)/.exec(out)![1]!;
 }
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (isAppleProtocolError(err)) return err.code;
-    throw err;
-  }
-  return undefined;
-}
-
 describe('verifyMdmSignature', () => {
   it('openssl cms -sign without -nodetach really produces a detached signature', () => {
     w.write('sig.der', Buffer.from(sign('id'), 'base64'));

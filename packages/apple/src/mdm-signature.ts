@@ -10,7 +10,7 @@ import { X509Certificate } from 'node:crypto';
 import * as pkijs from 'pkijs';
 import { decodeBase64Strict, OID, parseContentInfo, subjectString, toX509 } from './cms';
 import { AppleProtocolError } from './errors';
-import { checkFirstSigner } from './signed-data';
+import { checkFirstSigner, includedCertificates } from './signed-data';
 
 /** Real headers are ~2–3 KiB (one certificate); anything far larger is not from a device. */
 export const MAX_MDM_SIGNATURE_HEADER_CHARS = 64 * 1024;
@@ -52,15 +52,7 @@ export function verifyMdmSignature(
   const attached = signedData.encapContentInfo.eContent;
   if (attached && !Buffer.from(attached.getValue()).equals(body)) throw invalid();
 
-  const certs = (signedData.certificates ?? [])
-    .filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate)
-    .flatMap((c) => {
-      try {
-        return [{ pkijs: c, x509: toX509(c) }];
-      } catch {
-        return [];
-      }
-    });
+  const certs = includedCertificates(signedData);
   const check = checkFirstSigner(signedData, body, certs);
   if (!check.signer) throw new AppleProtocolError('SIGNER_CERTIFICATE_MISSING');
   if (!check.valid) throw invalid();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAppleProtocolError } from './errors';
 import { parsePushCertificate } from './push-certificate';
-import { makeCert, type Workdir, workdir } from './testing/tools';
+import { errorCode as code, makeCert, type Workdir, workdir } from './testing/tools';
 
 /** Certificates shaped like the portal's: `UID=com.apple.mgmt.External.<uuid>, CN=APSP:<uuid>, C=US`. */
 const UUID = '2b9e3c4d-5f60-4a1b-8c2d-3e4f5a6b7c8d';
@@ -27,16 +27,6 @@ function opensslDate(flag: '-startdate' | '-enddate'): Date {
   const out = w.openssl(['x509', '-in', 'push.pem', '-noout', flag]).toString();
   return new Date(out.split('=')[1]!.trim());
 }
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (isAppleProtocolError(err)) return err.code;
-    throw err;
-  }
-  return undefined;
-}
-
 describe('parsePushCertificate', () => {
   it('reads the topic from the subject UID and the dates / fingerprint openssl reports', () => {
     const r = parsePushCertificate(pem('push.pem'), pem('push.key'));

@@ -6,8 +6,8 @@
  */
 import { createHash, verify, type X509Certificate } from 'node:crypto';
 import * as asn1js from 'asn1js';
-import type * as pkijs from 'pkijs';
-import { identifierMatches, OID } from './cms';
+import * as pkijs from 'pkijs';
+import { identifierMatches, OID, toX509 } from './cms';
 
 const DIGESTS: Record<string, string> = {
   '1.3.14.3.2.26': 'sha1',
@@ -24,6 +24,21 @@ export interface SignerCheck {
   /** The certificate named by the first SignerInfo, when the message includes it. */
   signer?: X509Certificate;
   signingTime?: Date;
+}
+
+/** The certificates a SignedData carries, each with its Node counterpart; unreadable ones are skipped. */
+export function includedCertificates(
+  signedData: pkijs.SignedData,
+): { pkijs: pkijs.Certificate; x509: X509Certificate }[] {
+  return (signedData.certificates ?? [])
+    .filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate)
+    .flatMap((c) => {
+      try {
+        return [{ pkijs: c, x509: toX509(c) }];
+      } catch {
+        return [];
+      }
+    });
 }
 
 /**

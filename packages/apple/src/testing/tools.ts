@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isAppleProtocolError } from '../errors';
 
 /** `shared/` sits beside the repository (CI clones it there too); ADE_SHARED_DIR overrides. */
 export const SHARED_DIR =
@@ -116,4 +117,15 @@ export function hasPython3(): boolean {
 /** Runs a Python 3 snippet (stdin → stdout) for plistlib cross-checks. */
 export function python3(script: string, input = ''): string {
   return execFileSync('python3', ['-c', script], { input }).toString('utf8');
+}
+
+/** The AppleProtocolError code `fn` throws, or undefined if it returns; anything else is rethrown. */
+export function errorCode(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    if (isAppleProtocolError(err)) return err.code;
+    throw err;
+  }
+  return undefined;
 }
