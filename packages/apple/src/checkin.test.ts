@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CHECKIN_MESSAGE_TYPES, type CheckinMessage, MAX_CHECKIN_BODY_BYTES, parseCheckin } from './checkin';
-import { isAppleProtocolError } from './errors';
 import { buildPlist, type PlistDict, type PlistValue } from './plist';
 import { errorCode as code, SHARED_DIR } from './testing/tools';
 

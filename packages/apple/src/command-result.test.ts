@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { COMMAND_STATUSES, MAX_COMMAND_RESULT_BYTES, parseCommandResult } from './command-result';
-import { isAppleProtocolError } from './errors';
 import { buildPlist } from './plist';
 import { errorCode as code } from './testing/tools';
 

@@ -19,7 +19,7 @@
 import { X509Certificate } from 'node:crypto';
 import * as pkijs from 'pkijs';
 import { APPLE_ROOT_CA_PEM } from './apple-root-ca';
-import { decodeBase64Strict, OID, parseContentInfo, subjectString, toX509 } from './cms';
+import { decodeBase64Strict, OID, parseContentInfo, subjectString } from './cms';
 import { chainReachesAppleDeviceCa } from './device-chain';
 import { AppleProtocolError } from './errors';
 import { type PlistDict, parsePlistDict } from './plist';

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAppleProtocolError } from './errors';
 import { certificateFingerprintSha256, verifyMdmSignature } from './mdm-signature';
 import { buildPlist } from './plist';
 import { errorCode as code, makeCert, type Workdir, workdir } from './testing/tools';

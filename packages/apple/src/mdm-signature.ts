@@ -8,7 +8,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import * as pkijs from 'pkijs';
-import { decodeBase64Strict, OID, parseContentInfo, subjectString, toX509 } from './cms';
+import { decodeBase64Strict, OID, parseContentInfo, subjectString } from './cms';
 import { AppleProtocolError } from './errors';
 import { checkFirstSigner, includedCertificates } from './signed-data';
 

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAppleProtocolError } from './errors';
 import { parsePushCertificate } from './push-certificate';
 import { errorCode as code, makeCert, type Workdir, workdir } from './testing/tools';
 
