@@ -1,5 +1,5 @@
 /**
- * `pnpm bench`: the three benchmarks one after another, each in its own process (each starts and
+ * `pnpm bench`: the benchmarks one after another, each in its own process (each starts and
  * stops what it needs), then one summary from their results. Extra arguments are not forwarded;
  * run a single benchmark for options. Result: .artifacts/bench/run-all.json
  */
@@ -19,6 +19,7 @@ const steps = [
   { name: 'bundle', script: 'scripts/bench/bundle.ts' },
   { name: 'ade-setup', script: 'scripts/bench/ade-setup.ts' },
   { name: 'dev-startup', script: 'scripts/bench/dev-startup.ts' },
+  { name: 'enrollment', script: 'scripts/bench/enrollment.ts' },
 ] as const;
 
 function runStep(script: string): Promise<number> {
@@ -59,6 +60,30 @@ interface BundleResult {
     deviceFacingCheck: { clean: boolean } | null;
     smoke: { ok: boolean; statusCode: number | null };
   }[];
+}
+interface EnrollmentResult {
+  discovery: {
+    targets: { key: string; requestsPerSecond: number; latencyMs: { p50: number; p99: number } }[];
+    ratio: number;
+    target: number;
+    withinTarget: boolean;
+  };
+  dynamodb: {
+    discoveryUncached: { max: number; target: number; withinTarget: boolean };
+    discoveryCached: { max: number; target: number; withinTarget: boolean };
+    checkin: { authenticateMax: number; tokenUpdateMax: number; target: number; withinTarget: boolean };
+    flows: { name: string; totalRequests: number; steps: { step: string; requests: number }[] }[];
+  };
+  load: {
+    enrollments: number;
+    concurrency: number;
+    mix: { iphones: number; macs: number };
+    seconds: number;
+    enrollmentsPerSecond: number;
+    errors: number;
+    inventory: { devices: number };
+    withinTarget: boolean;
+  };
 }
 interface DevStartupResult {
   summary: {
@@ -126,6 +151,52 @@ for (const step of steps) {
         '1 write transaction + needed reads',
         '',
       ]);
+    }
+  } else if (step.name === 'enrollment') {
+    const result = readResult<EnrollmentResult>(step.name, stepStarted)!;
+    const { discovery, dynamodb, load } = result;
+    const [runtime, bare] = [
+      discovery.targets.find((t) => t.key === 'runtime')!,
+      discovery.targets.find((t) => t.key === 'bare')!,
+    ];
+    const d = dynamodb;
+    for (const [label, measured, target, ok] of [
+      [
+        'discovery: local runtime / bare node:http',
+        `${runtime.requestsPerSecond} / ${bare.requestsPerSecond} req/s = ${discovery.ratio}; p50 ${runtime.latencyMs.p50} / ${bare.latencyMs.p50} ms, p99 ${runtime.latencyMs.p99} / ${bare.latencyMs.p99} ms`,
+        `≥ ${discovery.target}`,
+        discovery.withinTarget,
+      ],
+      [
+        'DynamoDB requests per discovery',
+        `uncached ${d.discoveryUncached.max}, cached ${d.discoveryCached.max}`,
+        `≤ ${d.discoveryUncached.target}, ${d.discoveryCached.target}`,
+        d.discoveryUncached.withinTarget && d.discoveryCached.withinTarget,
+      ],
+      [
+        'DynamoDB requests per check-in',
+        `Authenticate ${d.checkin.authenticateMax}, TokenUpdate ${d.checkin.tokenUpdateMax}`,
+        `≤ ${d.checkin.target} each`,
+        d.checkin.withinTarget,
+      ],
+      ...d.flows.map(
+        (f) =>
+          [
+            `DynamoDB requests per enrollment: ${f.name}`,
+            `${f.totalRequests} (${f.steps.map((s) => s.requests).join(' + ')})`,
+            'reported',
+            true,
+          ] as const,
+      ),
+      [
+        `${load.enrollments} enrollments, ${load.concurrency} at a time (${load.mix.iphones} iPhones, ${load.mix.macs} Macs)`,
+        `${load.enrollmentsPerSecond}/s (${load.seconds} s), ${load.errors} errors, ${load.inventory.devices} devices in GraphQL`,
+        `0 errors, ${load.enrollments} devices`,
+        load.withinTarget,
+      ],
+    ] as const) {
+      allWithinTargets &&= ok;
+      rows.push(['enrollment', label, measured, target, target === 'reported' ? '' : verdict(ok)]);
     }
   } else {
     const result = readResult<DevStartupResult>(step.name, stepStarted)!;

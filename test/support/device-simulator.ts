@@ -5,6 +5,7 @@
  * openssl CLI, independent of the server's code.
  */
 import { buildPlist, parsePlistDict, readPkcs12 } from '@ade/apple';
+import { parseContentInfo } from '@ade/apple/cms';
 import { assertProfileMatchesSchema } from '@ade/apple/schema/payload-schema';
 import { workdir } from '@ade/apple/testing/tools';
 
@@ -15,6 +16,14 @@ export interface DeviceProfile {
   signerSubject: string;
 }
 
+export interface DeviceSimulatorOptions {
+  /**
+   * false: take the profile's plist out of the CMS in-process without checking its signature (no
+   * openssl; `signerSubject` is then empty), for load runs. The schema check stays. Default true.
+   */
+  verifyProfileSignature?: boolean;
+}
+
 export class DeviceSimulator {
   token: string | null = null;
   profile: DeviceProfile | null = null;
@@ -23,6 +32,7 @@ export class DeviceSimulator {
     readonly server: string,
     readonly enrollBody: Buffer,
     readonly modelFamily: string,
+    readonly options: DeviceSimulatorOptions = {},
   ) {}
 
   async discover(discoveryId: string, user: string) {
@@ -65,8 +75,15 @@ export class DeviceSimulator {
     return this.token!;
   }
 
-  /** Verifies the signed profile with openssl, checks it against Apple's schema, opens the identity. */
+  /**
+   * Verifies the signed profile with openssl (unless `verifyProfileSignature: false`), checks it against
+   * Apple's schema, opens the identity.
+   */
   acceptProfile(der: Buffer): DeviceProfile {
+    if (this.options.verifyProfileSignature === false) {
+      const xml = signedContent(der).toString('utf8');
+      return this.openProfile(xml, '');
+    }
     const w = workdir('ade-device-');
     try {
       w.write('profile.der', der);
@@ -86,26 +103,31 @@ export class DeviceSimulator {
       ]);
       const xml = w.read('profile.plist').toString('utf8');
       const signerSubject = w.openssl(['x509', '-in', 'signers.pem', '-noout', '-subject']).toString().trim();
-      const dict = parsePlistDict(xml);
-      assertProfileMatchesSchema(dict, {
-        userEnrollment: (dict.PayloadContent as Record<string, unknown>[]).some(
-          (p) => p.EnrollmentMode === 'BYOD',
-        ),
-      });
-      const payloads = dict.PayloadContent as Record<string, unknown>[];
-      const mdm = payloads.find((p) => p.PayloadType === 'com.apple.mdm')!;
-      const pkcs12 = payloads.find((p) => p.PayloadType === 'com.apple.security.pkcs12')!;
-      const contents = readPkcs12(pkcs12.PayloadContent as Buffer, pkcs12.Password as string);
-      this.profile = {
-        xml,
-        mdm,
-        identity: { certificatePem: contents.certificatePems[0]!, privateKeyPem: contents.privateKeyPem },
-        signerSubject,
-      };
-      return this.profile;
+      return this.openProfile(xml, signerSubject);
     } finally {
       w.remove();
     }
+  }
+
+  /** Checks the profile's plist against Apple's schema and opens the identity. */
+  private openProfile(xml: string, signerSubject: string): DeviceProfile {
+    const dict = parsePlistDict(xml);
+    assertProfileMatchesSchema(dict, {
+      userEnrollment: (dict.PayloadContent as Record<string, unknown>[]).some(
+        (p) => p.EnrollmentMode === 'BYOD',
+      ),
+    });
+    const payloads = dict.PayloadContent as Record<string, unknown>[];
+    const mdm = payloads.find((p) => p.PayloadType === 'com.apple.mdm')!;
+    const pkcs12 = payloads.find((p) => p.PayloadType === 'com.apple.security.pkcs12')!;
+    const contents = readPkcs12(pkcs12.PayloadContent as Buffer, pkcs12.Password as string);
+    this.profile = {
+      xml,
+      mdm,
+      identity: { certificatePem: contents.certificatePems[0]!, privateKeyPem: contents.privateKeyPem },
+      signerSubject,
+    };
+    return this.profile;
   }
 
   /** PUT CheckInURL, signed (Mdm-Signature: detached CMS by openssl) with the profile's identity. */
@@ -197,4 +219,17 @@ export function signedEnrollBody(fields: { PRODUCT: string; VERSION: string; LAN
   } finally {
     w.remove();
   }
+}
+
+/** The attached content of a CMS SignedData (ContentInfo → SignedData → encapContentInfo → eContent). */
+function signedContent(der: Buffer): Buffer {
+  interface Asn1Block {
+    valueBlock: { value: Asn1Block[] };
+    getValue?: () => ArrayBuffer;
+  }
+  const signedData = parseContentInfo(der).content as Asn1Block;
+  const eContent = signedData.valueBlock.value[2]?.valueBlock.value[1]?.valueBlock.value[0];
+  if (!eContent?.getValue) throw new Error('the profile has no attached content');
+  // A constructed (BER, chunked) OCTET STRING is concatenated by getValue().
+  return Buffer.from(eContent.getValue());
 }
