@@ -2,8 +2,7 @@ import { createPrivateKey, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certificateFromDer, pemToDer } from './cms';
 import { decryptEnvelopedData } from './cms-envelope';
-import { isAppleProtocolError } from './errors';
-import { makeCert, type Workdir, workdir } from './testing/tools';
+import { errorCode, makeCert, type Workdir, workdir } from './testing/tools';
 
 let w: Workdir;
 const content = randomBytes(333);
@@ -36,15 +35,8 @@ function encrypt(args: string[], recips = ['me']) {
   return w.read('e.der');
 }
 const decrypt = (der: Uint8Array) => Buffer.from(decryptEnvelopedData(der, mine().key, mine().cert));
-const code = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (err) {
-    if (isAppleProtocolError(err)) return err.code;
-    throw err;
-  }
-  return 'no error';
-};
+/** The error code `fn` throws, or 'no error'. */
+const code = (fn: () => unknown): string => errorCode(fn) ?? 'no error';
 
 describe('decryptEnvelopedData on openssl output', () => {
   it.each([['-aes128'], ['-aes192'], ['-aes256'], ['-des3']])('%s recovers the exact bytes', (cipher) => {

@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ParseEnrollRequestOptions, parseEnrollRequest } from './enroll-request';
-import { isAppleProtocolError } from './errors';
 import { parsePlistDict } from './plist';
-import { ENROLL_CAPTURE_PATH, makeCert, type Workdir, workdir } from './testing/tools';
+import { ENROLL_CAPTURE_PATH, errorCode, makeCert, type Workdir, workdir } from './testing/tools';
 
 const capture = readFileSync(ENROLL_CAPTURE_PATH);
 const PLIST = (keys: Record<string, string>) =>
@@ -12,15 +11,8 @@ const PLIST = (keys: Record<string, string>) =>
     .join('')}</dict></plist>\n`;
 const DEVICE = { LANGUAGE: 'en-US', PRODUCT: 'iPhone17,2', VERSION: '23A341' };
 
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (isAppleProtocolError(err)) return err.code;
-    throw err;
-  }
-  return 'no error';
-}
+/** The error code `fn` throws, or 'no error'. */
+const code = (fn: () => unknown): string => errorCode(fn) ?? 'no error';
 
 let w: Workdir;
 beforeAll(() => {

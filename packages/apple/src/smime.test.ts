@@ -1,17 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAppleProtocolError } from './errors';
 import { splitMime, unwrapSmime, unwrapTokenJson } from './smime';
-import { makeCert, type Workdir, workdir } from './testing/tools';
+import { errorCode, makeCert, type Workdir, workdir } from './testing/tools';
 
-const code = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (err) {
-    if (isAppleProtocolError(err)) return err.code;
-    throw err;
-  }
-  return 'no error';
-};
+/** The error code `fn` throws, or 'no error'. */
+const code = (fn: () => unknown): string => errorCode(fn) ?? 'no error';
 
 let w: Workdir;
 beforeAll(() => {

@@ -79,19 +79,22 @@ export function webAuthOperations(
     const { config, session } = await openSession(discoveryId, sessionId);
     const csrf = newCsrfToken();
     const key = { tenantId: config.tenantId, sessionId };
-    const [brand, owner] = await Promise.all([
+    const [brand] = await Promise.all([
       branding.get({ tenantId: config.tenantId, configurationId: config.configurationId }).go(),
-      tenant.get({ tenantId: config.tenantId }).go(),
       authSession
         .patch(key)
-        .set({ csrfHash: sha256(csrf) } as never)
+        .set({ csrfHash: sha256(csrf) })
         .go(),
     ]);
+    // The tenant's name is only the fallback display name: read it only when the branding has none.
+    const tenantName = brand.data?.displayName
+      ? ''
+      : ((await tenant.get({ tenantId: config.tenantId }).go()).data?.name ?? '');
     return {
       config,
       branding: brand.data,
       session,
-      tenantName: owner.data?.name ?? '',
+      tenantName,
       userIdentifier,
       csrf,
     };
@@ -207,7 +210,7 @@ export function webAuthOperations(
             404,
             'SESSION_USED',
             'This sign-in page was already used. Start again from Settings on your device.',
-          ) as never,
+          ),
       ),
     );
     return { location: `${CALLBACK}?access-token=${encodeURIComponent(token)}` };
