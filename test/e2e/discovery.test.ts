@@ -45,6 +45,7 @@ describe('service discovery through the local runtime', () => {
 
   it('answers one server with an absolute https BaseURL, reading at most once', async () => {
     core().discovery.clearCache();
+    await core().discovery.flushAudit();
     core().db.requests.reset();
     const response = await get(`user-identifier=alice%40${domain}&model-family=iPhone`);
     expect(response.status).toBe(200);
@@ -75,6 +76,7 @@ describe('service discovery through the local runtime', () => {
       expect(body.code).toBe('com.apple.well-known.failed');
       expect(body.message.length).toBeGreaterThan(20);
     }
+    await core().discovery.flushAudit();
     core().db.requests.reset();
     const malformed = await get(
       `user-identifier=alice%40${domain}&model-family=iPhone`,
@@ -92,6 +94,31 @@ describe('service discovery through the local runtime', () => {
       `${'1'.repeat(26)}${discoveryId.slice(26)}`,
     );
     expect(forged.status).toBe(403);
+  });
+
+  it('audits answers and refusals per person, 25 to a BatchWriteItem and no read', async () => {
+    await core().discovery.flushAudit();
+    const person = `audit-${Math.random().toString(36).slice(2, 8)}@${domain}`;
+    core().db.requests.reset();
+    for (let i = 0; i < 24; i++)
+      await get(`user-identifier=${encodeURIComponent(person)}&model-family=${i % 2 ? 'iPhone' : 'AppleTV'}`);
+    expect(core().discovery.auditStats().pending).toBe(24);
+    expect(core().db.requests.byCommand).toEqual({}); // cached answers, events still waiting
+    await get(`user-identifier=${encodeURIComponent(person)}&model-family=Mac`);
+    expect(core().db.requests.byCommand).toEqual({ BatchWriteItemCommand: 1 });
+    expect(core().discovery.auditStats()).toEqual({ pending: 0, dropped: 0 });
+
+    const events = await asTenant(core(), tenant, () =>
+      core().audit.listForTenant({ first: 50 }, { managedAppleId: person }),
+    );
+    const discovery = events.items.filter((e) => e.action === 'enrollment.discovery');
+    expect(discovery).toHaveLength(25);
+    expect(discovery.filter((e) => e.outcome === 'SUCCESS')).toHaveLength(13);
+    const refused = discovery.filter((e) => e.outcome === 'FAILURE');
+    expect(refused).toHaveLength(12);
+    expect(refused[0]!.reason).toMatch(/^MODEL_FAMILY_NOT_ALLOWED: /);
+    expect(refused[0]!.details).toMatchObject({ modelFamily: 'AppleTV' });
+    expect(discovery.every((e) => e.targetId === configurationId)).toBe(true);
   });
 
   it('sees a disabled configuration once the cache entry expires (cleared here)', async () => {

@@ -90,6 +90,23 @@ describe('API Gateway v2 event adapter', () => {
     expect(body).toEqual(binary);
   });
 
+  it.each([
+    ['application/x-www-form-urlencoded', true],
+    ['application/graphql', true],
+    [undefined, true],
+    ['text/plain; charset=utf-8', false],
+    ['application/json; charset=utf-8', false],
+    ['application/xml', false],
+  ])("splits text from binary bodies as AWS's HTTP API does (%s → base64 %s)", async (type, base64) => {
+    const text = Buffer.from('a=1&b=%C3%A9');
+    const { event } = await roundTrip(
+      { method: 'PUT', path: '/x/7', headers: type ? { 'content-type': type } : {}, body: text },
+      { statusCode: 204 },
+    );
+    expect(event.isBase64Encoded).toBe(base64);
+    expect(Buffer.from(event.body!, base64 ? 'base64' : 'utf8')).toEqual(text);
+  });
+
   it('answers a bare string result as JSON 200', async () => {
     const { status, body } = await roundTrip({ method: 'GET', path: '/x/7' }, '{"ok":true}');
     expect(status).toBe(200);

@@ -7,6 +7,7 @@
 import { type DiscoverableConfiguration, type DiscoveryQuery, discoveryAnswer } from '../discovery/answer.ts';
 import type { AdeService } from '../entities/service.ts';
 import type { CoreOptions } from '../options.ts';
+import { discoveryAuditBuffer } from './discovery-audit.ts';
 import { parseDiscoveryId, sameDiscoveryId } from './discovery-id.ts';
 
 export const DISCOVERY_CACHE_TTL_MS = 30_000;
@@ -14,6 +15,7 @@ const MAX_ENTRIES = 10_000;
 
 export function discoveryOperations(service: AdeService, options: CoreOptions) {
   const cache = new Map<string, { config: DiscoverableConfiguration | null; expires: number }>();
+  const audit = discoveryAuditBuffer(service);
 
   async function load(discoveryId: string): Promise<DiscoverableConfiguration | null> {
     const keys = parseDiscoveryId(discoveryId);
@@ -34,8 +36,23 @@ export function discoveryOperations(service: AdeService, options: CoreOptions) {
   return {
     /** Apple's discovery answer for this id and query (200 with one server, or 403 well-known.failed). */
     async answer(discoveryId: string, query: DiscoveryQuery) {
-      return discoveryAnswer(await load(discoveryId), query, options.publicUrl);
+      const config = await load(discoveryId);
+      const answer = discoveryAnswer(config, query, options.publicUrl);
+      const keys = config && parseDiscoveryId(discoveryId);
+      if (keys)
+        await audit.record({
+          ...keys,
+          userIdentifier: query.userIdentifier ?? null,
+          modelFamily: query.modelFamily ?? null,
+          ...(answer.status === 200
+            ? { outcome: 'SUCCESS', version: answer.body.Servers[0].Version }
+            : { outcome: 'FAILURE', reason: `${answer.reason}: ${answer.body.description}` }),
+        });
+      return answer;
     },
+    /** Writes the discovery audit events still waiting for their batch. */
+    flushAudit: () => audit.flush(),
+    auditStats: () => audit.stats(),
     /** Forget cached answers (tests; a deployment simply waits for the TTL). */
     clearCache: () => cache.clear(),
   };
