@@ -19,14 +19,14 @@
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { ENROLL_CAPTURE_PATH } from '@ade/apple/testing/tools';
 import { type Actor, type Core, createCore, createDatabase, runAs } from '@ade/core';
-import { ephemeralKeyManagement } from '@ade/core/secrets/index';
+import { ephemeralKeyManagement, hmacTokenSigner } from '@ade/core/secrets/index';
 import type { FunctionName, LambdaHandler } from '@ade/functions';
 import { createAuthHandler } from '@ade/functions/auth';
 import { createCheckinHandler } from '@ade/functions/checkin';
@@ -513,7 +513,11 @@ async function main() {
     dynamo = await startDynamoLocal();
     const db = createDatabase({ tableName: TABLE_NAME, endpoint: dynamo.endpoint });
     await ensureTable(db.client, db.tableName);
-    const c = createCore(db, { keys: ephemeralKeyManagement(), publicUrl: PUBLIC_URL });
+    const c = createCore(db, {
+      keys: ephemeralKeyManagement(),
+      tokenSigner: hmacTokenSigner(randomBytes(32)),
+      publicUrl: PUBLIC_URL,
+    });
     core = c;
     client = startClientWorker();
     const started = await startRuntime(core);

@@ -4,9 +4,11 @@
  * (passcode, with lock-out) → 308 to Apple's callback with a token → the same POST with the bearer
  * redeems it, once.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ENROLL_CAPTURE_PATH } from '@ade/apple/testing/tools';
 import type { RedeemedToken } from '@ade/core';
+import { hmacTokenSigner } from '@ade/core/secrets/index';
 import { createAuthHandler } from '@ade/functions/auth';
 import { createEnrollHandler } from '@ade/functions/enroll';
 import { type LocalServer, startLocalServer } from '@ade/local/server';
@@ -121,6 +123,30 @@ describe('enrollment up to the access token', () => {
     expect(again.status).toBe(401);
     const onDevice = await enroll(item.discoveryId, token, 'deviceenroll'); // nor used on another route
     expect(onDevice.status).toBe(404);
+  });
+
+  it('refuses a token whose claims were altered, or signed by another key, before any read', async () => {
+    const { item, domain } = await configure('MANAGED_APPLE_ACCOUNT');
+    const first = await enroll(item.discoveryId);
+    const url = /url="([^"]+)"/.exec(first.headers.get('www-authenticate') ?? '')![1]!;
+    const { post } = await authenticate(url, `carol@${domain}`);
+    const token = new URL(post.headers.get('location')!).searchParams.get('access-token')!;
+    const [tenant, claims, secret, mac] = token.split('.') as [string, string, string, string];
+    const wire = JSON.parse(Buffer.from(claims, 'base64url').toString()) as Record<string, unknown>;
+    expect(wire).toMatchObject({ c: item.configurationId.slice(4), t: 'U', u: `carol@${domain}` });
+    const altered = Buffer.from(JSON.stringify({ ...wire, u: `mallory@${domain}` })).toString('base64url');
+    const foreignMac = hmacTokenSigner(randomBytes(32)).sign(`${tenant}.${claims}.${secret}`);
+    for (const forged of [
+      `${tenant}.${altered}.${secret}.${mac}`,
+      `${tenant}.${claims}.${secret}.${foreignMac}`,
+    ]) {
+      core().db.requests.reset();
+      const response = await enroll(item.discoveryId, forged);
+      expect(response.status).toBe(401); // a new challenge, as for no token
+      // The configuration read and the new session; the forged token itself cost nothing.
+      expect(core().db.requests.byCommand.GetItemCommand).toBe(1);
+    }
+    expect((await enroll(item.discoveryId, token)).status).toBe(200); // the real one still works
   });
 
   it('locks the page after five wrong passcodes, and accepts the right one', async () => {

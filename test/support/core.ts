@@ -1,7 +1,8 @@
 /** Fluent fixtures over a real (local) database: a partner with tenants and keys, in one call. */
+import { randomBytes } from 'node:crypto';
 import { DeviceAssignmentClient } from '@ade/apple';
 import { type Actor, type Core, createCore, runAs } from '@ade/core';
-import { ephemeralKeyManagement } from '@ade/core/secrets/index';
+import { ephemeralKeyManagement, hmacTokenSigner } from '@ade/core/secrets/index';
 import { useTestDatabase } from './database.ts';
 
 export const system: Actor = { kind: 'system', role: 'ADMIN', name: 'test' };
@@ -22,6 +23,7 @@ export function useTestCore(options: { appleUrl?: () => string; now?: () => Date
   return () => {
     core ??= createCore(db(), {
       keys: ephemeralKeyManagement(),
+      tokenSigner: hmacTokenSigner(randomBytes(32)),
       publicUrl: TEST_PUBLIC_URL,
       now: options.now,
       deviceAssignment: (credentials) =>
@@ -85,7 +87,6 @@ export async function createDeviceFixture(
   policyId: string,
   configurationId = 'cfg_00000000000000000000000000',
 ) {
-  const { randomBytes } = await import('node:crypto');
   const deviceId = `dev_${ulidLike()}`;
   const tokenHash = randomBytes(32).toString('base64url');
   await core.service.entities.enrollmentToken

@@ -9,9 +9,12 @@ import {
   type ServerTokenCredentials,
 } from '@ade/apple/dep/index';
 import type { KeyManagement } from './secrets/key-management.ts';
+import { type TokenSigner, unconfiguredTokenSigner } from './secrets/token-signer.ts';
 
 export interface CoreOptions {
   keys: KeyManagement;
+  /** Signs and verifies access tokens (enrollment/tokens.ts). */
+  tokenSigner: TokenSigner;
   /** A Device Assignment API client for one server token's credentials. */
   deviceAssignment: (credentials: ServerTokenCredentials) => DeviceAssignmentApi;
   /** e.g. https://mdm.example.net — discovery, enrollment and check-in URLs are built from it. */
@@ -33,6 +36,7 @@ const unconfiguredKeys: KeyManagement = {
 export function resolveOptions(options: Partial<CoreOptions>): CoreOptions {
   return {
     keys: options.keys ?? unconfiguredKeys,
+    tokenSigner: options.tokenSigner ?? unconfiguredTokenSigner,
     deviceAssignment:
       options.deviceAssignment ??
       ((credentials) => new DeviceAssignmentClient({ credentials, userAgent: USER_AGENT })),

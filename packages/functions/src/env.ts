@@ -1,10 +1,16 @@
 /**
  * What a function knows about its deployment, from environment variables set by infra (or by the
  * local runtime): the table (and for DynamoDB Local its endpoint), the public URL, and the key
- * management for secrets (ADE_KMS_KEY_ID in AWS, ADE_LOCAL_KEY_FILE locally).
+ * management for secrets (ADE_KMS_KEY_ID in AWS, ADE_LOCAL_KEY_FILE locally) and the access-token
+ * signing key (ADE_TOKEN_SIGNING_KEY in AWS, derived from the local key file locally).
  */
 import { type Core, createCore, createDatabase } from '@ade/core';
-import { type KeyManagement, keyManagementFromEnv } from '@ade/core/secrets/index';
+import {
+  type KeyManagement,
+  keyManagementFromEnv,
+  type TokenSigner,
+  tokenSignerFromEnv,
+} from '@ade/core/secrets/index';
 
 export function requireEnv(name: string): string {
   const value = process.env[name];
@@ -28,6 +34,16 @@ function keysFromEnv(): KeyManagement {
   };
 }
 
+/** Resolved on first use, like the keys: discovery and GraphQL never sign a token. */
+function tokenSignerFromEnvLazily(): TokenSigner {
+  let signer: TokenSigner | undefined;
+  const resolve = () => {
+    signer ??= tokenSignerFromEnv(process.env);
+    return signer;
+  };
+  return { sign: (data) => resolve().sign(data), verify: (data, mac) => resolve().verify(data, mac) };
+}
+
 let core: Core | undefined;
 
 /** One core per process (Lambda container), built on first use. */
@@ -37,7 +53,7 @@ export function coreFromEnv(): Core {
       tableName: requireEnv('ADE_TABLE_NAME'),
       endpoint: process.env.ADE_DYNAMODB_ENDPOINT || undefined,
     }),
-    { keys: keysFromEnv(), publicUrl: requireEnv('ADE_PUBLIC_URL') },
+    { keys: keysFromEnv(), tokenSigner: tokenSignerFromEnvLazily(), publicUrl: requireEnv('ADE_PUBLIC_URL') },
   );
   return core;
 }

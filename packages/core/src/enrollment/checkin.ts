@@ -15,7 +15,7 @@ import { isUlid } from '../ids.ts';
 import type { CoreOptions } from '../options.ts';
 import { commit } from '../transaction.ts';
 import { deviceActor } from './index.ts';
-import { parseAccessToken, sameSecret } from './tokens.ts';
+import { readAccessToken, sameSecret } from './tokens.ts';
 import { deviceIdFor } from './urls.ts';
 
 export interface MdmResponse {
@@ -64,8 +64,14 @@ export function checkinOperations(service: AdeService, options: CoreOptions) {
     const found = (await device.get({ tenantId, deviceId: deviceIdFor(fingerprint) }).go()).data;
     if (!found || found.status === 'UNENROLLED') return { response: UNRECOGNIZED };
     if (bearer) {
-      const token = parseAccessToken(bearer);
-      if (!token || token.tenantId !== tenantId || !sameSecret(token.hash, found.tokenHash))
+      // Only the bearer issued for this enrollment (the MAC was checked; the row binds it).
+      const token = readAccessToken(options.tokenSigner, bearer);
+      if (
+        !token ||
+        token.tenantId !== tenantId ||
+        token.claims.managedAppleId !== found.managedAppleId ||
+        !sameSecret(token.hash, found.tokenHash)
+      )
         return { response: UNRECOGNIZED };
     }
     return { device: found };

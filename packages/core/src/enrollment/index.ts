@@ -17,7 +17,7 @@ import { discoveryUrl } from '../discovery/answer.ts';
 import type { AdeConfigurationItem, AdeService, EnrollmentTokenItem } from '../entities/service.ts';
 import type { CoreOptions } from '../options.ts';
 import { EnrollmentRefusal } from './refusal.ts';
-import { newCsrfToken, newSessionId, parseAccessToken, sha256 } from './tokens.ts';
+import { newCsrfToken, newSessionId, readAccessToken, sha256 } from './tokens.ts';
 
 export const SESSION_TTL_SECONDS = 15 * 60;
 export const TOKEN_REDEEM_SECONDS = 15 * 60;
@@ -173,12 +173,26 @@ export function enrollmentOperations(service: AdeService, options: CoreOptions) 
 
   /** Marks the token redeemed if it may be: right configuration, not used, not late, not revoked. */
   async function redeem(config: AdeConfigurationItem, bearer: string): Promise<EnrollmentTokenItem | null> {
-    const parsed = parseAccessToken(bearer);
-    if (!parsed || parsed.tenantId !== config.tenantId) return null;
-    const key = { tenantId: config.tenantId, tokenHash: parsed.hash };
-    const token = (await enrollmentToken.get(key).go()).data;
+    const presented = readAccessToken(options.tokenSigner, bearer);
     const now = options.now();
-    if (!token || token.configurationId !== config.configurationId || token.revokedAt || token.redeemedAt)
+    // The signed claims refuse a forged, late or misdirected token without a read.
+    if (
+      !presented ||
+      presented.tenantId !== config.tenantId ||
+      presented.claims.configurationId !== config.configurationId ||
+      presented.claims.enrollmentType !== config.enrollmentType ||
+      presented.claims.redeemBefore.getTime() < now.getTime()
+    )
+      return null;
+    const key = { tenantId: config.tenantId, tokenHash: presented.hash };
+    const token = (await enrollmentToken.get(key).go()).data;
+    if (
+      !token ||
+      token.configurationId !== config.configurationId ||
+      token.managedAppleId !== presented.claims.managedAppleId ||
+      token.revokedAt ||
+      token.redeemedAt
+    )
       return null;
     if (Date.parse(token.redeemBefore) < now.getTime()) return null;
     const redeemedAt = now.toISOString();

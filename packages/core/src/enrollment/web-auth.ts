@@ -174,8 +174,14 @@ export function webAuthOperations(
         return { retry: 'That passcode is not right.', attemptsLeft: MAX_PASSCODE_ATTEMPTS - attempts };
       }
     }
-    const { token, hash } = newAccessToken(config.tenantId);
     const now = options.now();
+    const redeemBefore = new Date(now.getTime() + TOKEN_REDEEM_SECONDS * 1000);
+    const { token, hash } = newAccessToken(options.tokenSigner, config.tenantId, {
+      configurationId: config.configurationId,
+      enrollmentType: config.enrollmentType,
+      managedAppleId: user,
+      redeemBefore,
+    });
     await runAs(deviceActor(user), () =>
       commit(
         service,
@@ -193,7 +199,7 @@ export function webAuthOperations(
               enrollmentType: config.enrollmentType,
               managedAppleId: user,
               issuedAt: now.toISOString(),
-              redeemBefore: new Date(now.getTime() + TOKEN_REDEEM_SECONDS * 1000).toISOString(),
+              redeemBefore: redeemBefore.toISOString(),
               expiresAt: Math.floor(now.getTime() / 1000) + TOKEN_REDEEM_SECONDS * 4, // unredeemed rows disappear
             })
             .commit(),

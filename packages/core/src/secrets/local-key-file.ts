@@ -3,7 +3,7 @@
  * data keys with AES-256-GCM, the encryption context as AAD. The file is the only copy of the key:
  * lose it and every secret sealed under it is gone, so it is created once and then only ever read.
  */
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DATA_KEY_BYTES, type DataKey, EnvelopeEncryption } from './envelope.ts';
@@ -44,6 +44,11 @@ export class LocalKeyFile extends EnvelopeEncryption {
   static inMemory(masterKey: Uint8Array = randomBytes(MASTER_KEY_BYTES)): LocalKeyFile {
     if (masterKey.length !== MASTER_KEY_BYTES) throw new TypeError('A master key is 32 bytes.');
     return new LocalKeyFile(Buffer.from(masterKey), 'in memory');
+  }
+
+  /** A key for another purpose (e.g. signing access tokens), derived with HKDF-SHA256 from the master key. */
+  deriveKey(purpose: string, bytes = 32): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.#masterKey, 'ade-cloud', purpose, bytes));
   }
 
   protected async generateDataKey(context: EncryptionContext): Promise<DataKey> {
