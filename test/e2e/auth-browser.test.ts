@@ -103,7 +103,9 @@ describe('web authentication in Chromium', () => {
     const location = new URL((await post.headerValue('location'))!);
     expect(location.protocol).toBe('apple-remotemanagement-user-login:');
     expect(location.host).toBe('authentication-results');
-    expect(location.searchParams.get('access-token')).toMatch(/^[0-9A-Z]{26}\.[A-Za-z0-9_-]{43}$/);
+    expect(location.searchParams.get('access-token')).toMatch(
+      /^[0-9A-Z]{26}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/,
+    );
     await page.close();
   });
 });
