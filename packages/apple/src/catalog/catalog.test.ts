@@ -1,0 +1,372 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { sharedDir } from '../schema/payload-schema.ts';
+import { generateCatalogSource } from './build-catalog.ts';
+import {
+  commandEligibility,
+  declarationEligibility,
+  isKnownPayloadType,
+  payloadAllowsMultiple,
+  payloadEligibility,
+  payloadTypes,
+  prepareForDevice,
+  validatePayloadSettings,
+} from './index.ts';
+
+const SCHEMAS = join(sharedDir(), 'apple-device-management');
+const hasYaml = existsSync(join(SCHEMAS, 'mdm/profiles/com.apple.mdm.yaml'));
+
+const iosUser = { platform: 'iOS', enrollment: 'BYOD' } as const;
+const iosDevice = { platform: 'iOS', enrollment: 'ADDE' } as const;
+
+/** A key's `supportedOS` straight from the YAML, so each test's premise is checked against Apple's file. */
+function yamlSupportedOS(file: string, ...path: string[]): Record<string, Record<string, unknown>> {
+  let keys = parse(readFileSync(join(SCHEMAS, file), 'utf8')).payloadkeys;
+  let found:
+    | { key: string; subkeys?: unknown; supportedOS?: Record<string, Record<string, unknown>> }
+    | undefined;
+  for (const name of path) {
+    found = keys.find((k: { key: string }) => k.key === name);
+    keys = found?.subkeys;
+  }
+  if (!found?.supportedOS) throw new Error(`${file}: ${path.join('.')} has no supportedOS`);
+  return found.supportedOS;
+}
+
+function yamlPayloadOS(file: string): Record<string, Record<string, unknown>> {
+  return parse(readFileSync(join(SCHEMAS, file), 'utf8')).payload.supportedOS;
+}
+
+describe.skipIf(!hasYaml)('catalog.generated.ts', () => {
+  it('is what the YAML yields (run `pnpm catalog:generate` after updating the schemas)', () => {
+    const committed = readFileSync(new URL('./catalog.generated.ts', import.meta.url), 'utf8');
+    expect(generateCatalogSource(SCHEMAS) === committed, 'stale: run pnpm catalog:generate').toBe(true);
+  });
+});
+
+describe.skipIf(!hasYaml)('payload eligibility (Apple schema entries)', () => {
+  it('refuses a payload type Apple forbids under User Enrollment, allows it under Device Enrollment', () => {
+    expect(yamlPayloadOS('mdm/profiles/com.apple.vpn.managed.yaml').iOS?.userenrollment).toEqual({
+      mode: 'forbidden',
+    });
+    const byod = payloadEligibility('com.apple.vpn.managed', {}, iosUser);
+    expect(byod.status).toBe('UNSUPPORTED');
+    expect(byod.reason).toMatch(
+      /^Not available under User Enrollment \(Apple: userenrollment forbidden on iOS\)/,
+    );
+    expect(payloadEligibility('com.apple.vpn.managed', {}, iosDevice).status).toBe('SUPPORTED');
+  });
+
+  it('drops Restrictions keys forbidden under User Enrollment and supervised-only keys', () => {
+    expect(yamlSupportedOS('mdm/profiles/com.apple.applicationaccess.yaml', 'allowCamera').iOS).toEqual({
+      userenrollment: { mode: 'forbidden' },
+    });
+    expect(
+      yamlSupportedOS('mdm/profiles/com.apple.applicationaccess.yaml', 'allowAppRemoval').iOS,
+    ).toMatchObject({
+      supervised: true,
+    });
+    const settings = { allowCamera: false, allowAppRemoval: false, allowScreenShot: true };
+    const byod = payloadEligibility('com.apple.applicationaccess', settings, iosUser);
+    expect(byod.status).toBe('PARTIAL');
+    expect(byod.droppedKeys).toEqual(['allowCamera', 'allowAppRemoval']);
+    expect(byod.reason).toContain('forbidden under User Enrollment: allowCamera');
+    expect(byod.reason).toContain('supervised devices only: allowAppRemoval');
+    // ADDE is unsupervised: the camera restriction applies, app-removal does not.
+    expect(payloadEligibility('com.apple.applicationaccess', settings, iosDevice).droppedKeys).toEqual([
+      'allowAppRemoval',
+    ]);
+    expect(
+      payloadEligibility('com.apple.applicationaccess', { allowScreenShot: false }, iosUser).status,
+    ).toBe('SUPPORTED');
+  });
+
+  it('drops password-policy keys that User Enrollment ignores', () => {
+    expect(
+      yamlSupportedOS('mdm/profiles/com.apple.mobiledevice.passwordpolicy.yaml', 'minLength').iOS,
+    ).toEqual({
+      userenrollment: { mode: 'ignored' },
+    });
+    const byod = payloadEligibility('com.apple.mobiledevice.passwordpolicy', { minLength: 8 }, iosUser);
+    expect(byod).toEqual({
+      status: 'PARTIAL',
+      reason: 'Leaves out keys that do not apply to this device — ignored under User Enrollment: minLength',
+      droppedKeys: ['minLength'],
+    });
+    expect(
+      payloadEligibility('com.apple.mobiledevice.passwordpolicy', { minLength: 8 }, iosDevice).status,
+    ).toBe('SUPPORTED');
+  });
+
+  it('refuses a supervised-only payload type for both account-driven enrollments', () => {
+    expect(yamlPayloadOS('mdm/profiles/com.apple.app.lock.yaml').iOS?.supervised).toBe(true);
+    for (const target of [iosUser, iosDevice]) {
+      const result = payloadEligibility('com.apple.app.lock', {}, target);
+      expect(result.status).toBe('UNSUPPORTED');
+      expect(result.reason).toMatch(/^Requires a supervised device \(Apple: supervised\)/);
+    }
+  });
+
+  it('checks the OS version against a key’s own introduced', () => {
+    // allowDefaultBrowserModification: visionOS introduced 2.2, no supervision or User Enrollment rule there.
+    expect(
+      yamlSupportedOS('mdm/profiles/com.apple.applicationaccess.yaml', 'allowDefaultBrowserModification')
+        .visionOS,
+    ).toEqual({ introduced: '2.2' });
+    const settings = { allowDefaultBrowserModification: false };
+    const old = payloadEligibility('com.apple.applicationaccess', settings, {
+      platform: 'visionOS',
+      enrollment: 'BYOD',
+      osVersion: '2.1',
+    });
+    expect(old.status).toBe('PARTIAL');
+    expect(old.reason).toContain('requires visionOS 2.2 or later; the device runs visionOS 2.1');
+    const current = { platform: 'visionOS', enrollment: 'BYOD', osVersion: '2.2' } as const;
+    expect(payloadEligibility('com.apple.applicationaccess', settings, current).status).toBe('SUPPORTED');
+  });
+
+  it('refuses a payload type on a platform Apple does not list', () => {
+    expect(yamlPayloadOS('mdm/profiles/com.apple.security.pkcs12.yaml').tvOS).toMatchObject({
+      introduced: '9.0',
+    });
+    expect(yamlPayloadOS('mdm/profiles/com.apple.mobiledevice.passwordpolicy.yaml').tvOS).toEqual({
+      introduced: 'n/a',
+    });
+    expect(
+      payloadEligibility('com.apple.mobiledevice.passwordpolicy', {}, { ...iosDevice, platform: 'tvOS' }),
+    ).toEqual({
+      status: 'UNSUPPORTED',
+      reason: 'Not available on tvOS (Apple: introduced n/a)',
+      droppedKeys: [],
+    });
+  });
+
+  it('reports nested keys with their path (array items of AirPlay and AirPrint)', () => {
+    // AirPrint[].Port: iOS 11.0, macOS n/a.
+    expect(
+      yamlSupportedOS('mdm/profiles/com.apple.airprint.yaml', 'AirPrint', 'AirPrintItem', 'Port').macOS,
+    ).toEqual({ introduced: 'n/a' });
+    const printers = { AirPrint: [{ IPAddress: '10.0.0.2', ResourcePath: 'ipp/print', Port: 631 }] };
+    const mac = payloadEligibility('com.apple.airprint', printers, { platform: 'macOS', enrollment: 'BYOD' });
+    expect(mac.status).toBe('PARTIAL');
+    expect(mac.droppedKeys).toEqual(['AirPrint[0].Port']);
+    expect(payloadEligibility('com.apple.airprint', printers, iosUser).status).toBe('SUPPORTED');
+
+    // AllowList[].DeviceName: macOS 15.0.
+    const allow = { AllowList: [{ DeviceName: 'Boardroom TV' }] };
+    const sonoma = { platform: 'macOS', enrollment: 'ADDE', osVersion: '14.6' } as const;
+    expect(payloadEligibility('com.apple.airplay', allow, sonoma).droppedKeys).toEqual([
+      'AllowList[0].DeviceName',
+    ]);
+  });
+
+  it('leaves out a whole array whose items do not apply (AirPlay AllowList items are supervised-only on iOS)', () => {
+    expect(
+      yamlSupportedOS('mdm/profiles/com.apple.airplay.yaml', 'AllowList', 'AllowListItem').iOS,
+    ).toMatchObject({
+      supervised: true,
+    });
+    const prepared = prepareForDevice(
+      'com.apple.airplay',
+      { AllowList: [{ DeviceName: 'TV' }], Passwords: [] },
+      iosUser,
+    );
+    expect(prepared).toEqual({ eligible: true, settings: { Passwords: [] }, droppedKeys: ['AllowList'] });
+  });
+
+  it('prepareForDevice returns a pruned copy and keeps keys the schema does not know', () => {
+    const settings = { allowCamera: false, allowScreenShot: false, someNewKey: 1 };
+    const prepared = prepareForDevice('com.apple.applicationaccess', settings, iosUser);
+    expect(prepared).toEqual({
+      eligible: true,
+      settings: { allowScreenShot: false, someNewKey: 1 },
+      droppedKeys: ['allowCamera'],
+    });
+    expect(settings.allowCamera).toBe(false); // the input is untouched
+    expect(prepareForDevice('com.apple.vpn.managed', {}, iosUser)).toMatchObject({ eligible: false });
+    expect(prepareForDevice('com.example.nope', {}, iosUser)).toEqual({
+      eligible: false,
+      reason: "com.example.nope is not a payload type in Apple's schema",
+    });
+  });
+});
+
+describe.skipIf(!hasYaml)('declaration and command eligibility', () => {
+  it('software update enforcement: supervised or device enrollments only (iOS 17+)', () => {
+    const os = yamlPayloadOS(
+      'declarative/declarations/configurations/softwareupdate.enforcement.specific.yaml',
+    );
+    expect(os.iOS?.['allowed-enrollments']).toEqual(['supervised', 'device']);
+    expect(os.macOS?.['allowed-enrollments']).toEqual(['supervised']);
+    const type = 'com.apple.configuration.softwareupdate.enforcement.specific';
+    expect(declarationEligibility(type, iosUser)).toEqual({
+      status: 'UNSUPPORTED',
+      reason: 'Not available under User Enrollment (Apple: allowed-enrollments supervised, device on iOS)',
+      droppedKeys: [],
+    });
+    expect(declarationEligibility(type, iosDevice).status).toBe('SUPPORTED');
+    expect(declarationEligibility(type, { ...iosDevice, osVersion: '16.7' }).reason).toBe(
+      'Requires iOS 17.0 or later; the device runs iOS 16.7',
+    );
+    expect(declarationEligibility(type, { platform: 'macOS', enrollment: 'ADDE' }).reason).toMatch(
+      /^Requires a supervised device \(Apple: allowed-enrollments supervised on macOS\)/,
+    );
+  });
+
+  it('declarations without allowed-enrollments (assets) apply to both enrollments', () => {
+    expect(
+      yamlPayloadOS('declarative/declarations/assets/credential.identity.yaml').iOS?.['allowed-enrollments'],
+    ).toBeUndefined();
+    expect(declarationEligibility('com.apple.asset.credential.identity', iosUser).status).toBe('SUPPORTED');
+  });
+
+  it('macOS account declarations are user-scope only', () => {
+    expect(
+      yamlPayloadOS('declarative/declarations/configurations/account.mail.yaml').macOS?.['allowed-scopes'],
+    ).toEqual(['user']);
+    const target = { platform: 'macOS', enrollment: 'BYOD' } as const;
+    expect(declarationEligibility('com.apple.configuration.account.mail', target).reason).toBe(
+      'Only through the user channel (Apple: allowed-scopes user on macOS)',
+    );
+    expect(
+      declarationEligibility('com.apple.configuration.account.mail', { ...target, channel: 'user' }).status,
+    ).toBe('SUPPORTED');
+  });
+
+  it('commands: EraseDevice is Device Enrollment only, RestartDevice needs supervision, UserList Shared iPad', () => {
+    expect(yamlPayloadOS('mdm/commands/device.erase.yaml').iOS).toMatchObject({
+      supervised: false,
+      userenrollment: { mode: 'forbidden' },
+    });
+    expect(commandEligibility('EraseDevice', iosUser).reason).toBe(
+      'Not available under User Enrollment (Apple: userenrollment forbidden on iOS)',
+    );
+    expect(commandEligibility('EraseDevice', iosDevice).status).toBe('SUPPORTED');
+    expect(yamlPayloadOS('mdm/commands/device.restart.yaml').iOS?.supervised).toBe(true);
+    expect(commandEligibility('RestartDevice', iosDevice).reason).toMatch(/^Requires a supervised device/);
+    expect(yamlPayloadOS('mdm/commands/user.list.yaml').iOS?.sharedipad).toMatchObject({ mode: 'required' });
+    expect(commandEligibility('UserList', iosDevice).reason).toMatch(/^Only on Shared iPad/);
+    expect(commandEligibility('DeviceInformation', iosUser).status).toBe('SUPPORTED');
+    expect(commandEligibility('NoSuchCommand', iosUser).status).toBe('UNSUPPORTED');
+  });
+
+  it('DeviceConfigured requires Automated Device Enrollment', () => {
+    expect(yamlPayloadOS('mdm/commands/device.configured.yaml').macOS).toMatchObject({ requiresdep: true });
+    expect(commandEligibility('DeviceConfigured', { platform: 'macOS', enrollment: 'ADDE' }).reason).toMatch(
+      /^Requires Automated Device Enrollment .*\(Apple: requiresdep\)/,
+    );
+  });
+});
+
+describe.skipIf(!hasYaml)('validatePayloadSettings', () => {
+  const cert = Buffer.from('not really a certificate').toString('base64');
+
+  it('accepts settings without the keys the server fills (PayloadUUID, PayloadIdentifier, …)', () => {
+    expect(
+      validatePayloadSettings('com.apple.security.pkcs12', { PayloadContent: cert, Password: 'x' }),
+    ).toEqual([]);
+    expect(
+      validatePayloadSettings('com.apple.security.pkcs12', {
+        PayloadContent: cert,
+        PayloadDisplayName: 'Wi-Fi',
+      }),
+    ).toEqual([]);
+  });
+
+  it('reports each problem with its path and code', () => {
+    const problems = validatePayloadSettings('com.apple.security.pkcs12', {
+      Password: 7,
+      Pasword: 'typo',
+      PayloadType: 'com.apple.security.root',
+    });
+    expect(problems.map((p) => [p.code, p.path])).toEqual([
+      ['WRONG_TYPE', 'Password'],
+      ['UNKNOWN_KEY', 'Pasword'],
+      ['MISSING_REQUIRED_KEY', 'PayloadContent'],
+      ['VALUE_NOT_ALLOWED', 'PayloadType'],
+    ]);
+    expect(
+      validatePayloadSettings('com.apple.security.pkcs12', { PayloadContent: 'not base64!' })[0],
+    ).toMatchObject({ code: 'WRONG_TYPE', path: 'PayloadContent' });
+    expect(validatePayloadSettings('com.example.nope', {})).toEqual([
+      {
+        code: 'UNKNOWN_PAYLOAD_TYPE',
+        path: '',
+        message: "com.example.nope is not a payload type in Apple's schema",
+      },
+    ]);
+  });
+
+  it('integers are fine for <real>, not the other way round; rangelist and range are enforced', () => {
+    // safariAcceptCookies: <real>, rangelist [0, 1, 1.5, 2].
+    const restrictions = (v: unknown) =>
+      validatePayloadSettings('com.apple.applicationaccess', { safariAcceptCookies: v });
+    expect(restrictions(1)).toEqual([]);
+    expect(restrictions(1.5)).toEqual([]);
+    expect(restrictions(3)[0]).toMatchObject({ code: 'VALUE_NOT_ALLOWED', path: 'safariAcceptCookies' });
+    expect(
+      validatePayloadSettings('com.apple.wifi.managed', { SSID_STR: 'Corp', EncryptionType: 'WPA2' }),
+    ).toEqual([]);
+    expect(
+      validatePayloadSettings('com.apple.wifi.managed', {
+        SSID_STR: 'Corp',
+        EAPClientConfiguration: { AcceptEAPTypes: [13.5] },
+      }),
+    ).toMatchObject([{ code: 'WRONG_TYPE', path: 'EAPClientConfiguration.AcceptEAPTypes[0]' }]);
+    // Geofences[].Radius: <real>, range 100…6500; Latitude and Longitude required.
+    const geofence = (g: Record<string, unknown>) =>
+      validatePayloadSettings('com.apple.cellularprivatenetwork.managed', {
+        CellularDataPreferred: true,
+        Geofences: [g],
+      })
+        .filter((p) => p.path.startsWith('Geofences'))
+        .map((p) => [p.code, p.path]);
+    expect(geofence({ GeofenceId: 'a', Latitude: 1, Longitude: 2, Radius: 50 })).toEqual([
+      ['VALUE_NOT_ALLOWED', 'Geofences[0].Radius'],
+    ]);
+    expect(geofence({ GeofenceId: 'a', Radius: 150 })).toEqual([
+      ['MISSING_REQUIRED_KEY', 'Geofences[0].Longitude'],
+      ['MISSING_REQUIRED_KEY', 'Geofences[0].Latitude'],
+    ]);
+  });
+
+  it('<date> accepts ISO 8601 strings', () => {
+    // com.apple.systempolicy.rule Expiration: <date>.
+    const rule = (v: unknown) =>
+      validatePayloadSettings('com.apple.systempolicy.rule', { Expiration: v }).filter(
+        (p) => p.path === 'Expiration',
+      );
+    expect(rule('2030-01-31T12:00:00Z')).toEqual([]);
+    expect(rule(new Date('2030-01-31T12:00:00Z'))).toEqual([]);
+    expect(rule('next tuesday')).toMatchObject([{ code: 'WRONG_TYPE' }]);
+  });
+
+  it('follows the recursive Home Screen layout (folders of pages of icons)', () => {
+    const layout = {
+      Pages: [[{ Type: 'Folder', Pages: [[{ Type: 'App', BundleID: 1 }, { Type: 'Widget' }]] }]],
+    };
+    expect(
+      validatePayloadSettings('com.apple.homescreenlayout', layout).map((p) => [p.code, p.path]),
+    ).toEqual([
+      ['WRONG_TYPE', 'Pages[0][0].Pages[0][0].BundleID'],
+      ['VALUE_NOT_ALLOWED', 'Pages[0][0].Pages[0][1].Type'],
+    ]);
+  });
+});
+
+describe.skipIf(!hasYaml)('payload type list', () => {
+  it('is sorted, holds real types only, and knows Apple’s one-payload-per-device rule', () => {
+    const types = payloadTypes();
+    expect(types).toEqual([...types].sort());
+    expect(types).toContain('com.apple.wifi.managed');
+    expect(types).not.toContain('TopLevel');
+    expect(types).not.toContain('CommonPayloadKeys');
+    expect(isKnownPayloadType('com.apple.MCX')).toBe(true); // six YAML files, one PayloadType
+    expect(isKnownPayloadType('toString')).toBe(false);
+    expect(yamlPayloadOS('mdm/profiles/com.apple.airplay.security.yaml').tvOS?.multiple).toBe(false);
+    expect(payloadAllowsMultiple('com.apple.airplay.security', 'tvOS')).toBe(false);
+    expect(payloadAllowsMultiple('com.apple.wifi.managed', 'iOS')).toBe(true);
+  });
+});
