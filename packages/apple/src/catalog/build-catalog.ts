@@ -11,6 +11,8 @@ import { renderCatalog } from './render-catalog.ts';
 import {
   CATALOG_PLATFORMS,
   type CatalogData,
+  type DeclarationEnrollment,
+  type DeclarationEntry,
   type KeyDef,
   type KeyPlatformRule,
   type KeyType,
@@ -19,6 +21,9 @@ import {
   type ProfileEntry,
 } from './types.ts';
 import { compareVersions, parseVersion } from './version.ts';
+
+/** One shared (empty) key list for items without `payloadkeys`. */
+const NO_KEYS: YamlKey[] = [];
 
 /** Longer `rangelist`s (System Settings pane ids, 40+) change with every OS release: not a closed set. */
 const MAX_RANGELIST = 20;
@@ -94,15 +99,24 @@ export function buildCatalog(root: string): { data: CatalogData; labels: string[
     const os = platformRules(chooseVariant(type, files).doc.payload?.supportedOS);
     profileEntries[type] = { os, keys: lists.add(mergeVariantKeys(type, files), os, type) };
   }
+  // After the profiles, so that their key-list indices do not move. declarationbase.yaml ("any")
+  // describes the envelope (Type, Identifier, ServerToken, Payload), not a declaration type.
+  const declarationEntries: Record<string, DeclarationEntry> = {};
+  const declarationFiles = readDir(join(root, 'declarative/declarations'));
+  for (const [type, group] of groupBy(declarationFiles, (f) =>
+    f.doc.payload?.declarationtype === 'any' ? undefined : f.doc.payload?.declarationtype,
+  )) {
+    if (group.length > 1) throw new Error(`${type} is described by ${group.map((g) => g.file).join(', ')}`);
+    const doc = group[0]!.doc;
+    const os = platformRules(doc.payload?.supportedOS);
+    declarationEntries[type] = { os, keys: lists.add(doc.payloadkeys ?? NO_KEYS, os, type) };
+  }
   const data: CatalogData = {
     source: schemaRelease(root),
     commonKeys,
     profiles: profileEntries,
     commands: platformsByName(readDir(join(root, 'mdm/commands')), (d) => d.payload?.requesttype),
-    // declarationbase.yaml ("any") describes the envelope, not a declaration type.
-    declarations: platformsByName(readDir(join(root, 'declarative/declarations')), (d) =>
-      d.payload?.declarationtype === 'any' ? undefined : d.payload?.declarationtype,
-    ),
+    declarations: declarationEntries,
     keyLists: lists.all,
   };
   return { data, labels: lists.labels };
@@ -169,10 +183,13 @@ function platformRules(supported: YamlSupportedOS | undefined): Platforms {
   return out;
 }
 
+/** A declaration without `allowed-enrollments` applies to every enrollment. */
+const ALL_ENROLLMENTS: readonly DeclarationEnrollment[] = ['supervised', 'device', 'user', 'local'];
+
 /**
  * A key's own `supportedOS`, reduced to what can change an answer given that the payload already
  * passed its own checks: a later `introduced`, `removed`, and restrictions (`supervised: true`, a
- * User Enrollment mode other than `allowed`, …). Relaxations (`supervised: false`) cannot matter —
+ * User Enrollment mode other than `allowed`, declaration keys' narrower `allowed-enrollments`, …). Relaxations (`supervised: false`) cannot matter —
  * the payload or the parent key would already have been refused — so they are dropped.
  */
 function keyRules(supported: YamlSupportedOS | undefined, payload: Platforms): KeyDef['os'] {
@@ -196,6 +213,9 @@ function keyRules(supported: YamlSupportedOS | undefined, payload: Platforms): K
     if ((mode === 'forbidden' || mode === 'ignored' || mode === 'required') && mode !== base.userEnrollment)
       rule.userEnrollment = mode;
     if (os.sharedipad?.mode === 'required' && !base.sharedIpadOnly) rule.sharedIpadOnly = true;
+    const enrollments = os['allowed-enrollments'] as DeclarationEnrollment[] | undefined;
+    if (enrollments && (base.enrollments ?? ALL_ENROLLMENTS).some((e) => !enrollments.includes(e)))
+      rule.enrollments = enrollments;
     if (Object.keys(rule).length > 0) out[platform] = rule;
   }
   return Object.keys(out).length > 0 ? out : undefined;

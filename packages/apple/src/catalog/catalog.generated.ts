@@ -197,44 +197,44 @@ export const CATALOG: CatalogData = {
     "VerifyRecoveryLock": {macOS:{introduced:"11.5",userEnrollment:"forbidden",userChannel:false}},
   },
   declarations: {
-    "com.apple.activation.simple": {iOS:{introduced:"15.0"},macOS:{introduced:"13.0"},tvOS:{introduced:"16.0"},visionOS:{introduced:"1.1"},watchOS:{introduced:"10.0"}},
-    "com.apple.asset.credential.acme": {iOS:{introduced:"17.0"},macOS:{introduced:"14.0"},tvOS:{introduced:"17.0"},visionOS:{introduced:"1.1"},watchOS:{introduced:"10.0"}},
-    "com.apple.asset.credential.certificate": {iOS:{introduced:"17.0"},macOS:{introduced:"14.0"},tvOS:{introduced:"17.0"},visionOS:{introduced:"1.1"},watchOS:{introduced:"10.0"}},
-    "com.apple.asset.credential.identity": {iOS:{introduced:"17.0"},macOS:{introduced:"14.0"},tvOS:{introduced:"17.0"},visionOS:{introduced:"1.1"},watchOS:{introduced:"10.0"}},
-    "com.apple.asset.credential.scep": {iOS:{introduced:"17.0"},macOS:{introduced:"14.0"},tvOS:{introduced:"17.0"},visionOS:{introduced:"1.1"},watchOS:{introduced:"10.0"}},
-    "com.apple.asset.credential.userpassword": {iOS:{introduced:"15.0"},macOS:{introduced:"13.0"},tvOS:{introduced:"16.0"},visionOS:{introduced:"1.1"},watchOS:{introduced:"10.0"}},
-    "com.apple.asset.data": {iOS:{introduced:"17.0"},macOS:{introduced:"14.0"},tvOS:{introduced:"17.0"},visionOS:{introduced:"1.1"},watchOS:{introduced:"10.0"}},
-    "com.apple.asset.useridentity": {iOS:{introduced:"15.0"},macOS:{introduced:"13.0"},tvOS:{introduced:"16.0"},visionOS:{introduced:"1.1"},watchOS:{introduced:"10.0"}},
-    "com.apple.configuration.account.caldav": {iOS:{introduced:"15.0",enrollments:["supervised","device","user","local"],scopes:["system"]},macOS:{introduced:"13.0",enrollments:["supervised","user","local"],scopes:["user"]},visionOS:{introduced:"1.1",enrollments:["supervised","device","user","local"],scopes:["system"]}},
-    "com.apple.configuration.account.carddav": {iOS:{introduced:"15.0",enrollments:["supervised","device","user","local"],scopes:["system"]},macOS:{introduced:"13.0",enrollments:["supervised","user","local"],scopes:["user"]},visionOS:{introduced:"1.1",enrollments:["supervised","device","user","local"],scopes:["system"]}},
-    "com.apple.configuration.account.exchange": {iOS:{introduced:"15.0",enrollments:["supervised","device","user","local"],scopes:["system"]},macOS:{introduced:"13.0",enrollments:["supervised","user","local"],scopes:["user"]},visionOS:{introduced:"1.1",enrollments:["supervised","device","user","local"],scopes:["system"]}},
-    "com.apple.configuration.account.google": {iOS:{introduced:"15.0",enrollments:["supervised","device","user","local"],scopes:["system"]},macOS:{introduced:"13.0",enrollments:["supervised","user","local"],scopes:["user"]},visionOS:{introduced:"1.1",enrollments:["supervised","device","user","local"],scopes:["system"]}},
-    "com.apple.configuration.account.ldap": {iOS:{introduced:"15.0",enrollments:["supervised","device","user","local"],scopes:["system"]},macOS:{introduced:"13.0",enrollments:["supervised","user","local"],scopes:["user"]},visionOS:{introduced:"1.1",enrollments:["supervised","device","user","local"],scopes:["system"]}},
-    "com.apple.configuration.account.mail": {iOS:{introduced:"15.0",enrollments:["supervised","device","user","local"],scopes:["system"]},macOS:{introduced:"13.0",enrollments:["supervised","user","local"],scopes:["user"]},visionOS:{introduced:"1.1",enrollments:["supervised","device","user","local"],scopes:["system"]}},
-    "com.apple.configuration.account.subscribed-calendar": {iOS:{introduced:"15.0",enrollments:["supervised","device","user","local"],scopes:["system"]},macOS:{introduced:"14.0",enrollments:["supervised","user","local"],scopes:["user"]},visionOS:{introduced:"1.1",enrollments:["supervised","device","user","local"],scopes:["system"]}},
-    "com.apple.configuration.app.managed": {iOS:{introduced:"17.2",enrollments:["supervised","device","user"],scopes:["system"]}},
-    "com.apple.configuration.diskmanagement.settings": {macOS:{introduced:"15.0",enrollments:["supervised","local"],scopes:["system"]}},
-    "com.apple.configuration.legacy": {iOS:{introduced:"15.0",enrollments:["supervised","device","user","local"],scopes:["system"]},macOS:{introduced:"13.0",enrollments:["supervised","user","local"],scopes:["system","user"]},tvOS:{introduced:"16.0",enrollments:["supervised","device","local"],scopes:["system"]},visionOS:{introduced:"1.1",enrollments:["supervised","device","user","local"],scopes:["system"]},watchOS:{introduced:"10.0",enrollments:["supervised","local"],scopes:["system"]}},
-    "com.apple.configuration.legacy.interactive": {iOS:{introduced:"15.0",enrollments:["supervised","device","user"],scopes:["system"]},macOS:{introduced:"13.0",enrollments:["supervised","user"],scopes:["system","user"]},tvOS:{introduced:"16.0",enrollments:["supervised","device"],scopes:["system"]},visionOS:{introduced:"1.1",enrollments:["supervised","device","user"],scopes:["system"]}},
-    "com.apple.configuration.management.status-subscriptions": {iOS:{introduced:"15.0",enrollments:["supervised","device","user"],scopes:["system"]},macOS:{introduced:"13.0",enrollments:["supervised","user"],scopes:["system","user"]},tvOS:{introduced:"16.0",enrollments:["supervised","device"],scopes:["system"]},visionOS:{introduced:"1.1",enrollments:["supervised","device","user"],scopes:["system"]},watchOS:{introduced:"10.0",enrollments:["supervised"],scopes:["system"]}},
-    "com.apple.configuration.management.test": {iOS:{introduced:"15.0",enrollments:["supervised","device","user","local"],scopes:["system"]},macOS:{introduced:"13.0",enrollments:["supervised","user","local"],scopes:["system","user"]},tvOS:{introduced:"16.0",enrollments:["supervised","device","local"],scopes:["system"]},visionOS:{introduced:"1.1",enrollments:["supervised","device","user","local"],scopes:["system"]},watchOS:{introduced:"10.0",enrollments:["supervised","local"],scopes:["system"]}},
-    "com.apple.configuration.math.settings": {iOS:{introduced:"18.0",enrollments:["supervised"],scopes:["system"]},macOS:{introduced:"15.0",enrollments:["supervised"],scopes:["user"]}},
-    "com.apple.configuration.passcode.settings": {iOS:{introduced:"15.0",enrollments:["supervised","device","user","local"],scopes:["system"]},macOS:{introduced:"13.0",enrollments:["supervised","local"],scopes:["system","user"]},visionOS:{introduced:"2.0",enrollments:["supervised","device","user","local"],scopes:["system"]},watchOS:{introduced:"10.0",enrollments:["supervised","local"],scopes:["system"]}},
-    "com.apple.configuration.safari.extensions.settings": {iOS:{introduced:"18.0",enrollments:["supervised"],scopes:["system"]},macOS:{introduced:"15.0",enrollments:["supervised"],scopes:["user"]}},
-    "com.apple.configuration.screensharing.connection": {macOS:{introduced:"14.0",enrollments:["supervised","user","local"],scopes:["system","user"]}},
-    "com.apple.configuration.screensharing.connection.group": {macOS:{introduced:"14.0",enrollments:["supervised","user","local"],scopes:["system","user"]}},
-    "com.apple.configuration.screensharing.host.settings": {macOS:{introduced:"14.0",enrollments:["supervised","local"],scopes:["system"]}},
-    "com.apple.configuration.security.certificate": {iOS:{introduced:"17.0",enrollments:["supervised","device","user","local"],scopes:["system"]},macOS:{introduced:"14.0",enrollments:["supervised","user","local"],scopes:["system","user"]},tvOS:{introduced:"17.0",enrollments:["supervised","device","local"],scopes:["system"]},visionOS:{introduced:"1.1",enrollments:["supervised","device","user","local"],scopes:["system"]},watchOS:{introduced:"10.0",enrollments:["supervised","local"],scopes:["system"]}},
-    "com.apple.configuration.security.identity": {iOS:{introduced:"17.0",enrollments:["supervised","device","user","local"],scopes:["system"]},macOS:{introduced:"14.0",enrollments:["supervised","user","local"],scopes:["system","user"]},tvOS:{introduced:"17.0",enrollments:["supervised","device","local"],scopes:["system"]},visionOS:{introduced:"1.1",enrollments:["supervised","device","user","local"],scopes:["system"]},watchOS:{introduced:"10.0",enrollments:["supervised","local"],scopes:["system"]}},
-    "com.apple.configuration.security.passkey.attestation": {iOS:{introduced:"17.0",enrollments:["supervised","device"],scopes:["system"]},macOS:{introduced:"14.0",enrollments:["supervised"],scopes:["user"]}},
-    "com.apple.configuration.services.background-tasks": {macOS:{introduced:"15.0",enrollments:["supervised"],scopes:["system"]}},
-    "com.apple.configuration.services.configuration-files": {macOS:{introduced:"14.0",enrollments:["supervised"],scopes:["system"]}},
-    "com.apple.configuration.softwareupdate.enforcement.specific": {iOS:{introduced:"17.0",enrollments:["supervised","device"],scopes:["system"]},macOS:{introduced:"14.0",enrollments:["supervised"],scopes:["system"]}},
-    "com.apple.configuration.softwareupdate.settings": {iOS:{introduced:"18.0",enrollments:["supervised","device"],scopes:["system"]},macOS:{introduced:"15.0",enrollments:["supervised"],scopes:["system"]}},
-    "com.apple.configuration.watch.enrollment": {iOS:{introduced:"17.0",enrollments:["supervised"],scopes:["system"]}},
-    "com.apple.management.organization-info": {iOS:{introduced:"15.0"},macOS:{introduced:"13.0"},tvOS:{introduced:"16.0"},visionOS:{introduced:"1.1"},watchOS:{introduced:"10.0"}},
-    "com.apple.management.properties": {iOS:{introduced:"16.0"},macOS:{introduced:"13.0"},tvOS:{introduced:"16.0"},visionOS:{introduced:"1.1"},watchOS:{introduced:"10.0"}},
-    "com.apple.management.server-capabilities": {iOS:{introduced:"15.0"},macOS:{introduced:"13.0"},tvOS:{introduced:"16.0"},visionOS:{introduced:"1.1"},watchOS:{introduced:"10.0"}},
+    "com.apple.activation.simple": {os:{iOS:{introduced:"15.0"},macOS:{introduced:"13.0"},tvOS:{introduced:"16.0"},visionOS:{introduced:"1.1"},watchOS:{introduced:"10.0"}},keys:403},
+    "com.apple.asset.credential.acme": {os:{iOS:{introduced:"17.0"},macOS:{introduced:"14.0"},tvOS:{introduced:"17.0"},visionOS:{introduced:"1.1"},watchOS:{introduced:"10.0"}},keys:405},
+    "com.apple.asset.credential.certificate": {os:{iOS:{introduced:"17.0"},macOS:{introduced:"14.0"},tvOS:{introduced:"17.0"},visionOS:{introduced:"1.1"},watchOS:{introduced:"10.0"}},keys:408},
+    "com.apple.asset.credential.identity": {os:{iOS:{introduced:"17.0"},macOS:{introduced:"14.0"},tvOS:{introduced:"17.0"},visionOS:{introduced:"1.1"},watchOS:{introduced:"10.0"}},keys:411},
+    "com.apple.asset.credential.scep": {os:{iOS:{introduced:"17.0"},macOS:{introduced:"14.0"},tvOS:{introduced:"17.0"},visionOS:{introduced:"1.1"},watchOS:{introduced:"10.0"}},keys:414},
+    "com.apple.asset.credential.userpassword": {os:{iOS:{introduced:"15.0"},macOS:{introduced:"13.0"},tvOS:{introduced:"16.0"},visionOS:{introduced:"1.1"},watchOS:{introduced:"10.0"}},keys:417},
+    "com.apple.asset.data": {os:{iOS:{introduced:"17.0"},macOS:{introduced:"14.0"},tvOS:{introduced:"17.0"},visionOS:{introduced:"1.1"},watchOS:{introduced:"10.0"}},keys:420},
+    "com.apple.asset.useridentity": {os:{iOS:{introduced:"15.0"},macOS:{introduced:"13.0"},tvOS:{introduced:"16.0"},visionOS:{introduced:"1.1"},watchOS:{introduced:"10.0"}},keys:423},
+    "com.apple.configuration.account.caldav": {os:{iOS:{introduced:"15.0",enrollments:["supervised","device","user","local"],scopes:["system"]},macOS:{introduced:"13.0",enrollments:["supervised","user","local"],scopes:["user"]},visionOS:{introduced:"1.1",enrollments:["supervised","device","user","local"],scopes:["system"]}},keys:424},
+    "com.apple.configuration.account.carddav": {os:{iOS:{introduced:"15.0",enrollments:["supervised","device","user","local"],scopes:["system"]},macOS:{introduced:"13.0",enrollments:["supervised","user","local"],scopes:["user"]},visionOS:{introduced:"1.1",enrollments:["supervised","device","user","local"],scopes:["system"]}},keys:425},
+    "com.apple.configuration.account.exchange": {os:{iOS:{introduced:"15.0",enrollments:["supervised","device","user","local"],scopes:["system"]},macOS:{introduced:"13.0",enrollments:["supervised","user","local"],scopes:["user"]},visionOS:{introduced:"1.1",enrollments:["supervised","device","user","local"],scopes:["system"]}},keys:426},
+    "com.apple.configuration.account.google": {os:{iOS:{introduced:"15.0",enrollments:["supervised","device","user","local"],scopes:["system"]},macOS:{introduced:"13.0",enrollments:["supervised","user","local"],scopes:["user"]},visionOS:{introduced:"1.1",enrollments:["supervised","device","user","local"],scopes:["system"]}},keys:432},
+    "com.apple.configuration.account.ldap": {os:{iOS:{introduced:"15.0",enrollments:["supervised","device","user","local"],scopes:["system"]},macOS:{introduced:"13.0",enrollments:["supervised","user","local"],scopes:["user"]},visionOS:{introduced:"1.1",enrollments:["supervised","device","user","local"],scopes:["system"]}},keys:433},
+    "com.apple.configuration.account.mail": {os:{iOS:{introduced:"15.0",enrollments:["supervised","device","user","local"],scopes:["system"]},macOS:{introduced:"13.0",enrollments:["supervised","user","local"],scopes:["user"]},visionOS:{introduced:"1.1",enrollments:["supervised","device","user","local"],scopes:["system"]}},keys:436},
+    "com.apple.configuration.account.subscribed-calendar": {os:{iOS:{introduced:"15.0",enrollments:["supervised","device","user","local"],scopes:["system"]},macOS:{introduced:"14.0",enrollments:["supervised","user","local"],scopes:["user"]},visionOS:{introduced:"1.1",enrollments:["supervised","device","user","local"],scopes:["system"]}},keys:442},
+    "com.apple.configuration.app.managed": {os:{iOS:{introduced:"17.2",enrollments:["supervised","device","user"],scopes:["system"]}},keys:443},
+    "com.apple.configuration.diskmanagement.settings": {os:{macOS:{introduced:"15.0",enrollments:["supervised","local"],scopes:["system"]}},keys:448},
+    "com.apple.configuration.legacy": {os:{iOS:{introduced:"15.0",enrollments:["supervised","device","user","local"],scopes:["system"]},macOS:{introduced:"13.0",enrollments:["supervised","user","local"],scopes:["system","user"]},tvOS:{introduced:"16.0",enrollments:["supervised","device","local"],scopes:["system"]},visionOS:{introduced:"1.1",enrollments:["supervised","device","user","local"],scopes:["system"]},watchOS:{introduced:"10.0",enrollments:["supervised","local"],scopes:["system"]}},keys:450},
+    "com.apple.configuration.legacy.interactive": {os:{iOS:{introduced:"15.0",enrollments:["supervised","device","user"],scopes:["system"]},macOS:{introduced:"13.0",enrollments:["supervised","user"],scopes:["system","user"]},tvOS:{introduced:"16.0",enrollments:["supervised","device"],scopes:["system"]},visionOS:{introduced:"1.1",enrollments:["supervised","device","user"],scopes:["system"]}},keys:451},
+    "com.apple.configuration.management.status-subscriptions": {os:{iOS:{introduced:"15.0",enrollments:["supervised","device","user"],scopes:["system"]},macOS:{introduced:"13.0",enrollments:["supervised","user"],scopes:["system","user"]},tvOS:{introduced:"16.0",enrollments:["supervised","device"],scopes:["system"]},visionOS:{introduced:"1.1",enrollments:["supervised","device","user"],scopes:["system"]},watchOS:{introduced:"10.0",enrollments:["supervised"],scopes:["system"]}},keys:452},
+    "com.apple.configuration.management.test": {os:{iOS:{introduced:"15.0",enrollments:["supervised","device","user","local"],scopes:["system"]},macOS:{introduced:"13.0",enrollments:["supervised","user","local"],scopes:["system","user"]},tvOS:{introduced:"16.0",enrollments:["supervised","device","local"],scopes:["system"]},visionOS:{introduced:"1.1",enrollments:["supervised","device","user","local"],scopes:["system"]},watchOS:{introduced:"10.0",enrollments:["supervised","local"],scopes:["system"]}},keys:455},
+    "com.apple.configuration.math.settings": {os:{iOS:{introduced:"18.0",enrollments:["supervised"],scopes:["system"]},macOS:{introduced:"15.0",enrollments:["supervised"],scopes:["user"]}},keys:456},
+    "com.apple.configuration.passcode.settings": {os:{iOS:{introduced:"15.0",enrollments:["supervised","device","user","local"],scopes:["system"]},macOS:{introduced:"13.0",enrollments:["supervised","local"],scopes:["system","user"]},visionOS:{introduced:"2.0",enrollments:["supervised","device","user","local"],scopes:["system"]},watchOS:{introduced:"10.0",enrollments:["supervised","local"],scopes:["system"]}},keys:464},
+    "com.apple.configuration.safari.extensions.settings": {os:{iOS:{introduced:"18.0",enrollments:["supervised"],scopes:["system"]},macOS:{introduced:"15.0",enrollments:["supervised"],scopes:["user"]}},keys:467},
+    "com.apple.configuration.screensharing.connection": {os:{macOS:{introduced:"14.0",enrollments:["supervised","user","local"],scopes:["system","user"]}},keys:472},
+    "com.apple.configuration.screensharing.connection.group": {os:{macOS:{introduced:"14.0",enrollments:["supervised","user","local"],scopes:["system","user"]}},keys:474},
+    "com.apple.configuration.screensharing.host.settings": {os:{macOS:{introduced:"14.0",enrollments:["supervised","local"],scopes:["system"]}},keys:476},
+    "com.apple.configuration.security.certificate": {os:{iOS:{introduced:"17.0",enrollments:["supervised","device","user","local"],scopes:["system"]},macOS:{introduced:"14.0",enrollments:["supervised","user","local"],scopes:["system","user"]},tvOS:{introduced:"17.0",enrollments:["supervised","device","local"],scopes:["system"]},visionOS:{introduced:"1.1",enrollments:["supervised","device","user","local"],scopes:["system"]},watchOS:{introduced:"10.0",enrollments:["supervised","local"],scopes:["system"]}},keys:477},
+    "com.apple.configuration.security.identity": {os:{iOS:{introduced:"17.0",enrollments:["supervised","device","user","local"],scopes:["system"]},macOS:{introduced:"14.0",enrollments:["supervised","user","local"],scopes:["system","user"]},tvOS:{introduced:"17.0",enrollments:["supervised","device","local"],scopes:["system"]},visionOS:{introduced:"1.1",enrollments:["supervised","device","user","local"],scopes:["system"]},watchOS:{introduced:"10.0",enrollments:["supervised","local"],scopes:["system"]}},keys:478},
+    "com.apple.configuration.security.passkey.attestation": {os:{iOS:{introduced:"17.0",enrollments:["supervised","device"],scopes:["system"]},macOS:{introduced:"14.0",enrollments:["supervised"],scopes:["user"]}},keys:479},
+    "com.apple.configuration.services.background-tasks": {os:{macOS:{introduced:"15.0",enrollments:["supervised"],scopes:["system"]}},keys:481},
+    "com.apple.configuration.services.configuration-files": {os:{macOS:{introduced:"14.0",enrollments:["supervised"],scopes:["system"]}},keys:484},
+    "com.apple.configuration.softwareupdate.enforcement.specific": {os:{iOS:{introduced:"17.0",enrollments:["supervised","device"],scopes:["system"]},macOS:{introduced:"14.0",enrollments:["supervised"],scopes:["system"]}},keys:485},
+    "com.apple.configuration.softwareupdate.settings": {os:{iOS:{introduced:"18.0",enrollments:["supervised","device"],scopes:["system"]},macOS:{introduced:"15.0",enrollments:["supervised"],scopes:["system"]}},keys:486},
+    "com.apple.configuration.watch.enrollment": {os:{iOS:{introduced:"17.0",enrollments:["supervised"],scopes:["system"]}},keys:494},
+    "com.apple.management.organization-info": {os:{iOS:{introduced:"15.0"},macOS:{introduced:"13.0"},tvOS:{introduced:"16.0"},visionOS:{introduced:"1.1"},watchOS:{introduced:"10.0"}},keys:496},
+    "com.apple.management.properties": {os:{iOS:{introduced:"16.0"},macOS:{introduced:"13.0"},tvOS:{introduced:"16.0"},visionOS:{introduced:"1.1"},watchOS:{introduced:"10.0"}},keys:498},
+    "com.apple.management.server-capabilities": {os:{iOS:{introduced:"15.0"},macOS:{introduced:"13.0"},tvOS:{introduced:"16.0"},visionOS:{introduced:"1.1"},watchOS:{introduced:"10.0"}},keys:499},
   },
   keyLists: [
     // 0: CommonPayloadKeys
@@ -3135,6 +3135,581 @@ export const CATALOG: CatalogData = {
     // 402: loginwindow
     [
       {name:"DisableLoginItemsSuppression",type:"boolean"},
+    ],
+    // 403: com.apple.activation.simple
+    [
+      {name:"StandardConfigurations",type:"array",required:true,sub:404},
+      {name:"Predicate",type:"string"},
+    ],
+    // 404: com.apple.activation.simple.StandardConfigurations[]
+    [
+      {name:"StandardConfigurationsItems",type:"string"},
+    ],
+    // 405: com.apple.asset.credential.acme
+    [
+      {name:"Reference",type:"dictionary",required:true,sub:406},
+      {name:"Authentication",type:"dictionary",sub:407},
+      {name:"Accessible",type:"string",values:["Default","AfterFirstUnlock"]},
+    ],
+    // 406: com.apple.asset.credential.acme.Reference
+    [
+      {name:"DataURL",type:"string",required:true},
+      {name:"ContentType",type:"string"},
+      {name:"Size",type:"integer"},
+      {name:"Hash-SHA-256",type:"string"},
+    ],
+    // 407: com.apple.asset.credential.acme.Authentication
+    [
+      {name:"Type",type:"string",required:true,values:["MDM","None"]},
+    ],
+    // 408: com.apple.asset.credential.certificate
+    [
+      {name:"Reference",type:"dictionary",required:true,sub:409},
+      {name:"Authentication",type:"dictionary",sub:410},
+    ],
+    // 409: com.apple.asset.credential.certificate.Reference
+    [
+      {name:"DataURL",type:"string",required:true},
+      {name:"ContentType",type:"string"},
+      {name:"Size",type:"integer"},
+      {name:"Hash-SHA-256",type:"string"},
+    ],
+    // 410: com.apple.asset.credential.certificate.Authentication
+    [
+      {name:"Type",type:"string",required:true,values:["MDM","None"]},
+    ],
+    // 411: com.apple.asset.credential.identity
+    [
+      {name:"Reference",type:"dictionary",required:true,sub:412},
+      {name:"Authentication",type:"dictionary",sub:413},
+      {name:"Accessible",type:"string",values:["Default","AfterFirstUnlock"]},
+    ],
+    // 412: com.apple.asset.credential.identity.Reference
+    [
+      {name:"DataURL",type:"string",required:true},
+      {name:"ContentType",type:"string"},
+      {name:"Size",type:"integer"},
+      {name:"Hash-SHA-256",type:"string"},
+    ],
+    // 413: com.apple.asset.credential.identity.Authentication
+    [
+      {name:"Type",type:"string",required:true,values:["MDM","None"]},
+    ],
+    // 414: com.apple.asset.credential.scep
+    [
+      {name:"Reference",type:"dictionary",required:true,sub:415},
+      {name:"Authentication",type:"dictionary",sub:416},
+      {name:"Accessible",type:"string",values:["Default","AfterFirstUnlock"]},
+    ],
+    // 415: com.apple.asset.credential.scep.Reference
+    [
+      {name:"DataURL",type:"string",required:true},
+      {name:"ContentType",type:"string"},
+      {name:"Size",type:"integer"},
+      {name:"Hash-SHA-256",type:"string"},
+    ],
+    // 416: com.apple.asset.credential.scep.Authentication
+    [
+      {name:"Type",type:"string",required:true,values:["MDM","None"]},
+    ],
+    // 417: com.apple.asset.credential.userpassword
+    [
+      {name:"Reference",type:"dictionary",required:true,sub:418},
+      {name:"Authentication",type:"dictionary",sub:419,os:{iOS:{introduced:"17.0"},macOS:{introduced:"14.0"},tvOS:{introduced:"17.0"}}},
+    ],
+    // 418: com.apple.asset.credential.userpassword.Reference
+    [
+      {name:"DataURL",type:"string",required:true},
+      {name:"ContentType",type:"string"},
+      {name:"Size",type:"integer"},
+      {name:"Hash-SHA-256",type:"string"},
+    ],
+    // 419: com.apple.asset.credential.userpassword.Authentication
+    [
+      {name:"Type",type:"string",required:true,values:["MDM","None"]},
+    ],
+    // 420: com.apple.asset.data
+    [
+      {name:"Reference",type:"dictionary",required:true,sub:421},
+      {name:"Authentication",type:"dictionary",sub:422},
+    ],
+    // 421: com.apple.asset.data.Reference
+    [
+      {name:"DataURL",type:"string",required:true},
+      {name:"ContentType",type:"string"},
+      {name:"Size",type:"integer"},
+      {name:"Hash-SHA-256",type:"string"},
+    ],
+    // 422: com.apple.asset.data.Authentication
+    [
+      {name:"Type",type:"string",required:true,values:["MDM","None"]},
+    ],
+    // 423: com.apple.asset.useridentity
+    [
+      {name:"FullName",type:"string"},
+      {name:"EmailAddress",type:"string"},
+    ],
+    // 424: com.apple.configuration.account.caldav
+    [
+      {name:"VisibleName",type:"string"},
+      {name:"HostName",type:"string",required:true},
+      {name:"Port",type:"integer"},
+      {name:"Path",type:"string"},
+      {name:"AuthenticationCredentialsAssetReference",type:"string"},
+    ],
+    // 425: com.apple.configuration.account.carddav
+    [
+      {name:"VisibleName",type:"string"},
+      {name:"HostName",type:"string",required:true},
+      {name:"Port",type:"integer"},
+      {name:"Path",type:"string"},
+      {name:"AuthenticationCredentialsAssetReference",type:"string"},
+    ],
+    // 426: com.apple.configuration.account.exchange
+    [
+      {name:"VisibleName",type:"string"},
+      {name:"EnabledProtocolTypes",type:"array",required:true,sub:427},
+      {name:"UserIdentityAssetReference",type:"string"},
+      {name:"HostName",type:"string"},
+      {name:"Port",type:"integer",os:{iOS:null,visionOS:null}},
+      {name:"Path",type:"string",os:{iOS:null,visionOS:null}},
+      {name:"ExternalHostName",type:"string",os:{iOS:null,visionOS:null}},
+      {name:"ExternalPort",type:"integer",os:{iOS:null,visionOS:null}},
+      {name:"External Path",type:"string",os:{iOS:null,visionOS:null}},
+      {name:"OAuth",type:"dictionary",sub:428},
+      {name:"AuthenticationCredentialsAssetReference",type:"string"},
+      {name:"AuthenticationIdentityAssetReference",type:"string"},
+      {name:"SMIME",type:"dictionary",sub:429,os:{iOS:{introduced:"17.0"},macOS:null}},
+      {name:"MailServiceActive",type:"boolean"},
+      {name:"LockMailService",type:"boolean",os:{macOS:null}},
+      {name:"ContactsServiceActive",type:"boolean"},
+      {name:"LockContactsService",type:"boolean",os:{macOS:null}},
+      {name:"CalendarServiceActive",type:"boolean"},
+      {name:"LockCalendarService",type:"boolean",os:{macOS:null}},
+      {name:"RemindersServiceActive",type:"boolean"},
+      {name:"LockRemindersService",type:"boolean",os:{macOS:null}},
+      {name:"NotesServiceActive",type:"boolean"},
+      {name:"LockNotesService",type:"boolean",os:{macOS:null}},
+    ],
+    // 427: com.apple.configuration.account.exchange.EnabledProtocolTypes[]
+    [
+      {name:"EnabledProtocolTypesItem",type:"string",required:true,values:["EAS","EWS"]},
+    ],
+    // 428: com.apple.configuration.account.exchange.OAuth
+    [
+      {name:"Enabled",type:"boolean",required:true},
+      {name:"SignInURL",type:"string"},
+      {name:"TokenRequestURL",type:"string",os:{macOS:null}},
+    ],
+    // 429: com.apple.configuration.account.exchange.SMIME
+    [
+      {name:"Signing",type:"dictionary",sub:430},
+      {name:"Encryption",type:"dictionary",sub:431},
+    ],
+    // 430: com.apple.configuration.account.exchange.SMIME.Signing
+    [
+      {name:"Enabled",type:"boolean",required:true},
+      {name:"IdentityAssetReference",type:"string"},
+      {name:"UserOverrideable",type:"boolean"},
+      {name:"IdentityUserOverrideable",type:"boolean"},
+    ],
+    // 431: com.apple.configuration.account.exchange.SMIME.Encryption
+    [
+      {name:"Enabled",type:"boolean",required:true},
+      {name:"IdentityAssetReference",type:"string"},
+      {name:"UserOverrideable",type:"boolean"},
+      {name:"IdentityUserOverrideable",type:"boolean"},
+      {name:"PerMessageSwitchEnabled",type:"boolean"},
+    ],
+    // 432: com.apple.configuration.account.google
+    [
+      {name:"VisibleName",type:"string"},
+      {name:"UserIdentityAssetReference",type:"string",required:true},
+    ],
+    // 433: com.apple.configuration.account.ldap
+    [
+      {name:"VisibleName",type:"string"},
+      {name:"HostName",type:"string",required:true},
+      {name:"Port",type:"integer"},
+      {name:"AuthenticationCredentialsAssetReference",type:"string"},
+      {name:"SearchSettings",type:"array",sub:434},
+    ],
+    // 434: com.apple.configuration.account.ldap.SearchSettings[]
+    [
+      {name:"SearchSettingsItem",type:"dictionary",sub:435},
+    ],
+    // 435: com.apple.configuration.account.ldap.SearchSettings[].SearchSettingsItem
+    [
+      {name:"VisibleDescription",type:"string"},
+      {name:"SearchBase",type:"string",required:true},
+      {name:"Scope",type:"string",values:["Base","OneLevel","Subtree"]},
+    ],
+    // 436: com.apple.configuration.account.mail
+    [
+      {name:"VisibleName",type:"string"},
+      {name:"UserIdentityAssetReference",type:"string"},
+      {name:"IncomingServer",type:"dictionary",required:true,sub:437},
+      {name:"OutgoingServer",type:"dictionary",required:true,sub:438},
+      {name:"SMIME",type:"dictionary",sub:439,os:{iOS:{introduced:"17.0"},macOS:null}},
+    ],
+    // 437: com.apple.configuration.account.mail.IncomingServer
+    [
+      {name:"ServerType",type:"string",required:true,values:["IMAP","POP"]},
+      {name:"HostName",type:"string",required:true},
+      {name:"Port",type:"integer"},
+      {name:"AuthenticationMethod",type:"string",required:true,values:["None","Password","CRAMMD5","NTLM","HTTPMD5"]},
+      {name:"AuthenticationCredentialsAssetReference",type:"string"},
+      {name:"IMAPPathPrefix",type:"string"},
+    ],
+    // 438: com.apple.configuration.account.mail.OutgoingServer
+    [
+      {name:"HostName",type:"string",required:true},
+      {name:"Port",type:"integer"},
+      {name:"AuthenticationMethod",type:"string",required:true,values:["None","Password","CRAMMD5","NTLM","HTTPMD5"]},
+      {name:"AuthenticationCredentialsAssetReference",type:"string"},
+    ],
+    // 439: com.apple.configuration.account.mail.SMIME
+    [
+      {name:"Signing",type:"dictionary",sub:440},
+      {name:"Encryption",type:"dictionary",sub:441},
+    ],
+    // 440: com.apple.configuration.account.mail.SMIME.Signing
+    [
+      {name:"Enabled",type:"boolean",required:true},
+      {name:"IdentityAssetReference",type:"string"},
+      {name:"UserOverrideable",type:"boolean"},
+      {name:"IdentityUserOverrideable",type:"boolean"},
+    ],
+    // 441: com.apple.configuration.account.mail.SMIME.Encryption
+    [
+      {name:"Enabled",type:"boolean",required:true},
+      {name:"IdentityAssetReference",type:"string"},
+      {name:"UserOverrideable",type:"boolean"},
+      {name:"IdentityUserOverrideable",type:"boolean"},
+      {name:"PerMessageSwitchEnabled",type:"boolean"},
+    ],
+    // 442: com.apple.configuration.account.subscribed-calendar
+    [
+      {name:"VisibleName",type:"string"},
+      {name:"CalendarURL",type:"string",required:true},
+      {name:"AuthenticationCredentialsAssetReference",type:"string"},
+    ],
+    // 443: com.apple.configuration.app.managed
+    [
+      {name:"AppStoreID",type:"string"},
+      {name:"BundleID",type:"string"},
+      {name:"ManifestURL",type:"string"},
+      {name:"InstallBehavior",type:"dictionary",sub:444},
+      {name:"IncludeInBackup",type:"boolean"},
+      {name:"Attributes",type:"dictionary",sub:446},
+    ],
+    // 444: com.apple.configuration.app.managed.InstallBehavior
+    [
+      {name:"Install",type:"string",values:["Optional","Required"]},
+      {name:"License",type:"dictionary",sub:445},
+    ],
+    // 445: com.apple.configuration.app.managed.InstallBehavior.License
+    [
+      {name:"Assignment",type:"string",values:["Device","User"]},
+      {name:"VPPType",type:"string",values:["Device","User"],os:{iOS:{removed:"18.0"}}},
+    ],
+    // 446: com.apple.configuration.app.managed.Attributes
+    [
+      {name:"AssociatedDomains",type:"array",sub:447},
+      {name:"AssociatedDomainsEnableDirectDownloads",type:"boolean"},
+      {name:"CellularSliceUUID",type:"string"},
+      {name:"ContentFilterUUID",type:"string"},
+      {name:"DNSProxyUUID",type:"string"},
+      {name:"RelayUUID",type:"string"},
+      {name:"TapToPayScreenLock",type:"boolean"},
+      {name:"VPNUUID",type:"string"},
+    ],
+    // 447: com.apple.configuration.app.managed.Attributes.AssociatedDomains[]
+    [
+      {name:"Domain",type:"string",required:true},
+    ],
+    // 448: com.apple.configuration.diskmanagement.settings
+    [
+      {name:"Restrictions",type:"dictionary",sub:449},
+    ],
+    // 449: com.apple.configuration.diskmanagement.settings.Restrictions
+    [
+      {name:"ExternalStorage",type:"string",values:["Allowed","ReadOnly","Disallowed"]},
+      {name:"NetworkStorage",type:"string",values:["Allowed","ReadOnly","Disallowed"]},
+    ],
+    // 450: com.apple.configuration.legacy
+    [
+      {name:"ProfileURL",type:"string",required:true},
+    ],
+    // 451: com.apple.configuration.legacy.interactive
+    [
+      {name:"ProfileURL",type:"string",required:true},
+      {name:"VisibleName",type:"string",required:true},
+    ],
+    // 452: com.apple.configuration.management.status-subscriptions
+    [
+      {name:"StatusItems",type:"array",required:true,sub:453},
+    ],
+    // 453: com.apple.configuration.management.status-subscriptions.StatusItems[]
+    [
+      {name:"StatusItem",type:"dictionary",sub:454},
+    ],
+    // 454: com.apple.configuration.management.status-subscriptions.StatusItems[].StatusItem
+    [
+      {name:"Name",type:"string",required:true},
+    ],
+    // 455: com.apple.configuration.management.test
+    [
+      {name:"Echo",type:"string",required:true},
+      {name:"EchoDataAssetReference",type:"string",os:{iOS:{introduced:"17.0"},macOS:{introduced:"14.0"},tvOS:{introduced:"17.0"}}},
+      {name:"ReturnStatus",type:"string",values:["Installed","Failed","Unlocked"]},
+    ],
+    // 456: com.apple.configuration.math.settings
+    [
+      {name:"Calculator",type:"dictionary",sub:457},
+      {name:"SystemBehavior",type:"dictionary",sub:463},
+    ],
+    // 457: com.apple.configuration.math.settings.Calculator
+    [
+      {name:"BasicMode",type:"dictionary",sub:458},
+      {name:"ScientificMode",type:"dictionary",sub:459},
+      {name:"ProgrammerMode",type:"dictionary",sub:460,os:{iOS:null}},
+      {name:"MathNotesMode",type:"dictionary",sub:461},
+      {name:"InputModes",type:"dictionary",sub:462},
+    ],
+    // 458: com.apple.configuration.math.settings.Calculator.BasicMode
+    [
+      {name:"AddSquareRoot",type:"boolean",required:true},
+    ],
+    // 459: com.apple.configuration.math.settings.Calculator.ScientificMode
+    [
+      {name:"Enabled",type:"boolean",required:true},
+    ],
+    // 460: com.apple.configuration.math.settings.Calculator.ProgrammerMode
+    [
+      {name:"Enabled",type:"boolean",required:true},
+    ],
+    // 461: com.apple.configuration.math.settings.Calculator.MathNotesMode
+    [
+      {name:"Enabled",type:"boolean",required:true},
+    ],
+    // 462: com.apple.configuration.math.settings.Calculator.InputModes
+    [
+      {name:"UnitConversion",type:"boolean",required:true},
+      {name:"RPN",type:"boolean",required:true,os:{iOS:null}},
+    ],
+    // 463: com.apple.configuration.math.settings.SystemBehavior
+    [
+      {name:"KeyboardSuggestions",type:"boolean",required:true},
+      {name:"MathNotes",type:"boolean",required:true},
+    ],
+    // 464: com.apple.configuration.passcode.settings
+    [
+      {name:"RequirePasscode",type:"boolean"},
+      {name:"RequireAlphanumericPasscode",type:"boolean",os:{iOS:{introduced:"16.2"},macOS:{introduced:"13.1"},watchOS:null}},
+      {name:"RequireComplexPasscode",type:"boolean"},
+      {name:"MinimumLength",type:"integer",min:0,max:16},
+      {name:"MinimumComplexCharacters",type:"integer",min:0,max:4,os:{iOS:{introduced:"16.2"},macOS:{introduced:"13.1"},watchOS:null}},
+      {name:"MaximumFailedAttempts",type:"integer",min:2,max:11},
+      {name:"FailedAttemptsResetInMinutes",type:"integer",os:{iOS:null,macOS:{introduced:"13.1"},visionOS:null,watchOS:null}},
+      {name:"MaximumGracePeriodInMinutes",type:"integer"},
+      {name:"MaximumInactivityInMinutes",type:"integer",min:0,max:15},
+      {name:"MaximumPasscodeAgeInDays",type:"integer",min:0,max:730,os:{iOS:{introduced:"16.2"},macOS:{introduced:"13.1"}}},
+      {name:"PasscodeReuseLimit",type:"integer",min:1,max:50},
+      {name:"ChangeAtNextAuth",type:"boolean",os:{iOS:null,macOS:{introduced:"13.1"},visionOS:null,watchOS:null}},
+      {name:"CustomRegex",type:"dictionary",sub:465,os:{iOS:null,macOS:{introduced:"14.0"},visionOS:null,watchOS:null}},
+    ],
+    // 465: com.apple.configuration.passcode.settings.CustomRegex
+    [
+      {name:"Regex",type:"string",required:true},
+      {name:"Description",type:"dictionary",sub:466},
+    ],
+    // 466: com.apple.configuration.passcode.settings.CustomRegex.Description
+    [
+      {name:"ANY",type:"string"},
+    ],
+    // 467: com.apple.configuration.safari.extensions.settings
+    [
+      {name:"ManagedExtensions",type:"dictionary",sub:468},
+    ],
+    // 468: com.apple.configuration.safari.extensions.settings.ManagedExtensions
+    [
+      {name:"ANY",type:"dictionary",sub:469},
+    ],
+    // 469: com.apple.configuration.safari.extensions.settings.ManagedExtensions.ANY
+    [
+      {name:"State",type:"string",values:["Allowed","AlwaysOn","AlwaysOff"]},
+      {name:"PrivateBrowsing",type:"string",values:["Allowed","AlwaysOn","AlwaysOff"]},
+      {name:"AllowedDomains",type:"array",sub:470},
+      {name:"DeniedDomains",type:"array",sub:471},
+    ],
+    // 470: com.apple.configuration.safari.extensions.settings.ManagedExtensions.ANY.AllowedDomains[]
+    [
+      {name:"Domain",type:"string"},
+    ],
+    // 471: com.apple.configuration.safari.extensions.settings.ManagedExtensions.ANY.DeniedDomains[]
+    [
+      {name:"Domain",type:"string"},
+    ],
+    // 472: com.apple.configuration.screensharing.connection
+    [
+      {name:"ConnectionUUID",type:"string",required:true},
+      {name:"DisplayName",type:"string",required:true},
+      {name:"HostName",type:"string",required:true},
+      {name:"Port",type:"integer"},
+      {name:"DisplayConfiguration",type:"dictionary",required:true,sub:473},
+      {name:"AuthenticationCredentialsAssetReference",type:"string"},
+    ],
+    // 473: com.apple.configuration.screensharing.connection.DisplayConfiguration
+    [
+      {name:"DisplayType",type:"string",required:true,values:["Virtual1","Virtual2"]},
+    ],
+    // 474: com.apple.configuration.screensharing.connection.group
+    [
+      {name:"ConnectionGroupUUID",type:"string",required:true},
+      {name:"GroupName",type:"string",required:true},
+      {name:"Members",type:"array",required:true,sub:475},
+    ],
+    // 475: com.apple.configuration.screensharing.connection.group.Members[]
+    [
+      {name:"ConnectionUUID",type:"string"},
+    ],
+    // 476: com.apple.configuration.screensharing.host.settings
+    [
+      {name:"MaximumVirtualDisplays",type:"integer",min:0,max:2},
+      {name:"PortBase",type:"integer",min:1024,max:65535},
+      {name:"PreventCopyFilesFromHost",type:"boolean"},
+      {name:"PreventCopyFilesToHost",type:"boolean"},
+      {name:"PreventHighPerformanceConnections",type:"boolean"},
+    ],
+    // 477: com.apple.configuration.security.certificate
+    [
+      {name:"CredentialAssetReference",type:"string",required:true},
+    ],
+    // 478: com.apple.configuration.security.identity
+    [
+      {name:"CredentialAssetReference",type:"string",required:true},
+      {name:"AllowAllAppsAccess",type:"boolean",os:{iOS:null,tvOS:null,visionOS:null,watchOS:null}},
+      {name:"KeyIsExtractable",type:"boolean",os:{iOS:null,tvOS:null,visionOS:null,watchOS:null}},
+    ],
+    // 479: com.apple.configuration.security.passkey.attestation
+    [
+      {name:"AttestationIdentityAssetReference",type:"string",required:true},
+      {name:"AttestationIdentityKeyIsExtractable",type:"boolean",os:{iOS:null}},
+      {name:"RelyingParties",type:"array",required:true,sub:480},
+    ],
+    // 480: com.apple.configuration.security.passkey.attestation.RelyingParties[]
+    [
+      {name:"RelyingParty",type:"string"},
+    ],
+    // 481: com.apple.configuration.services.background-tasks
+    [
+      {name:"TaskType",type:"string",required:true},
+      {name:"TaskDescription",type:"string"},
+      {name:"ExecutableAssetReference",type:"string"},
+      {name:"LaunchdConfigurations",type:"array",sub:482},
+    ],
+    // 482: com.apple.configuration.services.background-tasks.LaunchdConfigurations[]
+    [
+      {name:"launchd-item",type:"dictionary",required:true,sub:483},
+    ],
+    // 483: com.apple.configuration.services.background-tasks.LaunchdConfigurations[].launchd-item
+    [
+      {name:"FileAssetReference",type:"string",required:true},
+      {name:"Context",type:"string",required:true,values:["daemon","agent"]},
+    ],
+    // 484: com.apple.configuration.services.configuration-files
+    [
+      {name:"ServiceType",type:"string",required:true},
+      {name:"DataAssetReference",type:"string",required:true},
+    ],
+    // 485: com.apple.configuration.softwareupdate.enforcement.specific
+    [
+      {name:"TargetOSVersion",type:"string",required:true},
+      {name:"TargetBuildVersion",type:"string"},
+      {name:"TargetLocalDateTime",type:"string",required:true},
+      {name:"DetailsURL",type:"string"},
+    ],
+    // 486: com.apple.configuration.softwareupdate.settings
+    [
+      {name:"Notifications",type:"boolean"},
+      {name:"Deferrals",type:"dictionary",sub:487,os:{iOS:{enrollments:["supervised"]}}},
+      {name:"RecommendedCadence",type:"string",values:["All","Oldest","Newest"],os:{macOS:null}},
+      {name:"AutomaticActions",type:"dictionary",sub:488,os:{iOS:{enrollments:["supervised"]}}},
+      {name:"RapidSecurityResponse",type:"dictionary",sub:489,os:{iOS:{enrollments:["supervised"]}}},
+      {name:"AllowStandardUserOSUpdates",type:"boolean",os:{iOS:null}},
+      {name:"Beta",type:"dictionary",sub:490,os:{macOS:null}},
+    ],
+    // 487: com.apple.configuration.softwareupdate.settings.Deferrals
+    [
+      {name:"CombinedPeriodInDays",type:"integer",min:1,max:90,os:{macOS:null}},
+      {name:"MajorPeriodInDays",type:"integer",min:1,max:90,os:{iOS:null}},
+      {name:"MinorPeriodInDays",type:"integer",min:1,max:90,os:{iOS:null}},
+      {name:"SystemPeriodInDays",type:"integer",min:1,max:90,os:{iOS:null}},
+    ],
+    // 488: com.apple.configuration.softwareupdate.settings.AutomaticActions
+    [
+      {name:"Download",type:"string",values:["Allowed","AlwaysOn","AlwaysOff"]},
+      {name:"InstallOSUpdates",type:"string",values:["Allowed","AlwaysOn","AlwaysOff"]},
+      {name:"InstallSecurityUpdate",type:"string",values:["Allowed","AlwaysOn","AlwaysOff"],os:{iOS:null}},
+    ],
+    // 489: com.apple.configuration.softwareupdate.settings.RapidSecurityResponse
+    [
+      {name:"Enable",type:"boolean"},
+      {name:"EnableRollback",type:"boolean"},
+    ],
+    // 490: com.apple.configuration.softwareupdate.settings.Beta
+    [
+      {name:"ProgramEnrollment",type:"string",values:["Allowed","AlwaysOn","AlwaysOff"],os:{iOS:{enrollments:["supervised"]}}},
+      {name:"OfferPrograms",type:"array",sub:491},
+      {name:"RequireProgram",type:"dictionary",sub:493,os:{iOS:{enrollments:["supervised"]}}},
+    ],
+    // 491: com.apple.configuration.softwareupdate.settings.Beta.OfferPrograms[]
+    [
+      {name:"Program",type:"dictionary",required:true,sub:492},
+    ],
+    // 492: com.apple.configuration.softwareupdate.settings.Beta.OfferPrograms[].Program
+    [
+      {name:"Description",type:"string",required:true},
+      {name:"Token",type:"string",required:true},
+    ],
+    // 493: com.apple.configuration.softwareupdate.settings.Beta.RequireProgram
+    [
+      {name:"Description",type:"string",required:true},
+      {name:"Token",type:"string",required:true},
+    ],
+    // 494: com.apple.configuration.watch.enrollment
+    [
+      {name:"EnrollmentProfileURL",type:"string",required:true},
+      {name:"AnchorCertificateAssetReferences",type:"array",sub:495},
+    ],
+    // 495: com.apple.configuration.watch.enrollment.AnchorCertificateAssetReferences[]
+    [
+      {name:"AnchorCertificateAssetReferenceItem",type:"string"},
+    ],
+    // 496: com.apple.management.organization-info
+    [
+      {name:"Name",type:"string",required:true},
+      {name:"Email",type:"string"},
+      {name:"URL",type:"string"},
+      {name:"Proof",type:"dictionary",sub:497},
+    ],
+    // 497: com.apple.management.organization-info.Proof
+    [
+      {name:"IdentityToken",type:"string"},
+    ],
+    // 498: com.apple.management.properties
+    [
+      {name:"ANY",type:"any"},
+    ],
+    // 499: com.apple.management.server-capabilities
+    [
+      {name:"Version",type:"string",required:true},
+      {name:"SupportedFeatures",type:"dictionary",required:true,sub:500},
+    ],
+    // 500: com.apple.management.server-capabilities.SupportedFeatures
+    [
+      {name:"ANY",type:"any"},
     ],
   ],
 };

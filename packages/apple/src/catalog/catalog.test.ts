@@ -7,11 +7,14 @@ import { generateCatalogSource } from './build-catalog.ts';
 import {
   commandEligibility,
   declarationEligibility,
+  declarationTypes,
+  isKnownDeclarationType,
   isKnownPayloadType,
   payloadAllowsMultiple,
   payloadEligibility,
   payloadTypes,
   prepareForDevice,
+  validateDeclarationSettings,
   validatePayloadSettings,
 } from './index.ts';
 
@@ -33,6 +36,12 @@ function yamlSupportedOS(file: string, ...path: string[]): Record<string, Record
   }
   if (!found?.supportedOS) throw new Error(`${file}: ${path.join('.')} has no supportedOS`);
   return found.supportedOS;
+}
+
+/** A top-level key of a schema file, straight from the YAML. */
+function yamlKey(file: string, name: string): Record<string, unknown> | undefined {
+  const keys: Record<string, unknown>[] = parse(readFileSync(join(SCHEMAS, file), 'utf8')).payloadkeys;
+  return keys.find((k) => k.key === name);
 }
 
 function yamlPayloadOS(file: string): Record<string, Record<string, unknown>> {
@@ -353,6 +362,74 @@ describe.skipIf(!hasYaml)('validatePayloadSettings', () => {
       ['WRONG_TYPE', 'Pages[0][0].Pages[0][0].BundleID'],
       ['VALUE_NOT_ALLOWED', 'Pages[0][0].Pages[0][1].Type'],
     ]);
+  });
+});
+
+describe.skipIf(!hasYaml)('declaration payload keys', () => {
+  const file = 'declarative/declarations/configurations/softwareupdate.enforcement.specific.yaml';
+  const type = 'com.apple.configuration.softwareupdate.enforcement.specific';
+  const valid = { TargetOSVersion: '18.2', TargetLocalDateTime: '2026-12-01T02:00:00' };
+
+  it('validates a declaration Payload against its payloadkeys', () => {
+    expect(yamlKey(file, 'TargetOSVersion')).toMatchObject({ type: '<string>', presence: 'required' });
+    expect(yamlKey(file, 'TargetLocalDateTime')).toMatchObject({ type: '<string>', presence: 'required' });
+    expect(yamlKey(file, 'NoSuchKey')).toBeUndefined();
+    expect(validateDeclarationSettings(type, valid)).toEqual([]);
+    expect(validateDeclarationSettings(type, { TargetLocalDateTime: valid.TargetLocalDateTime })).toEqual([
+      { code: 'MISSING_REQUIRED_KEY', path: 'TargetOSVersion', message: 'TargetOSVersion is required' },
+    ]);
+    expect(validateDeclarationSettings(type, { ...valid, NoSuchKey: true })).toEqual([
+      {
+        code: 'UNKNOWN_KEY',
+        path: 'NoSuchKey',
+        message: `NoSuchKey is not a key of ${type} in Apple's schema`,
+      },
+    ]);
+    expect(validateDeclarationSettings(type, { ...valid, TargetOSVersion: 18.2 })).toEqual([
+      {
+        code: 'WRONG_TYPE',
+        path: 'TargetOSVersion',
+        message: 'TargetOSVersion must be a string, not the number 18.2',
+      },
+    ]);
+    // The envelope (Type, Identifier, ServerToken) is the server's, not part of the Payload.
+    expect(validateDeclarationSettings(type, { ...valid, Identifier: 'x' }).map((p) => p.code)).toEqual([
+      'UNKNOWN_KEY',
+    ]);
+    expect(validateDeclarationSettings('com.apple.configuration.nope', {})).toEqual([
+      {
+        code: 'UNKNOWN_PAYLOAD_TYPE',
+        path: '',
+        message: "com.apple.configuration.nope is not a declaration type in Apple's schema",
+      },
+    ]);
+  });
+
+  it('declarationEligibility leaves out keys whose own allowed-enrollments exclude the device', () => {
+    const settingsFile = 'declarative/declarations/configurations/softwareupdate.settings.yaml';
+    expect(yamlPayloadOS(settingsFile).iOS?.['allowed-enrollments']).toEqual(['supervised', 'device']);
+    expect(yamlSupportedOS(settingsFile, 'Deferrals').iOS).toEqual({ 'allowed-enrollments': ['supervised'] });
+    expect(yamlKey(settingsFile, 'Notifications')?.supportedOS).toBeUndefined();
+    const settingsType = 'com.apple.configuration.softwareupdate.settings';
+    const settings = { Notifications: true, Deferrals: {} };
+    const adde = { ...iosDevice, osVersion: '18.2' };
+    expect(declarationEligibility(settingsType, adde, settings)).toEqual({
+      status: 'PARTIAL',
+      reason: 'Leaves out keys that do not apply to this device — supervised devices only: Deferrals',
+      droppedKeys: ['Deferrals'],
+    });
+    expect(declarationEligibility(settingsType, adde, { Notifications: true }).status).toBe('SUPPORTED');
+    // Without settings only the declaration type's own rules are checked.
+    expect(declarationEligibility(settingsType, adde).status).toBe('SUPPORTED');
+  });
+
+  it('lists declaration types, sorted, without the envelope', () => {
+    const types = declarationTypes();
+    expect(types).toEqual([...types].sort());
+    expect(types).toContain(type);
+    expect(types).not.toContain('any');
+    expect(isKnownDeclarationType(type)).toBe(true);
+    expect(isKnownDeclarationType('toString')).toBe(false);
   });
 });
 

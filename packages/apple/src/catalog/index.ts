@@ -11,17 +11,18 @@ import {
   commandEntry,
   type DictSchema,
   declarationEntry,
+  declarationSchema,
   dictSchema,
   payloadSchema,
   profileEntry,
 } from './lookup.ts';
 import { type CatalogTarget, itemReason, keyReason } from './rules.ts';
-import type { CatalogPlatform, KeyDef } from './types.ts';
+import type { CatalogPlatform, KeyDef, Platforms } from './types.ts';
 import { isDict, joinPath } from './validate.ts';
 
 export type { CatalogEnrollment, CatalogTarget } from './rules.ts';
 export type { CatalogPlatform } from './types.ts';
-export { type PayloadProblem, validatePayloadSettings } from './validate.ts';
+export { type PayloadProblem, validateDeclarationSettings, validatePayloadSettings } from './validate.ts';
 
 export type EligibilityStatus = 'SUPPORTED' | 'UNSUPPORTED' | 'PARTIAL';
 
@@ -47,6 +48,18 @@ export function payloadTypes(): string[] {
   return [...sortedTypes];
 }
 
+export function isKnownDeclarationType(declarationType: string): boolean {
+  return declarationEntry(declarationType) !== undefined;
+}
+
+let sortedDeclarationTypes: readonly string[] | undefined;
+
+/** Every declaration type in Apple's schema (configurations, assets, activations, management), sorted. */
+export function declarationTypes(): string[] {
+  sortedDeclarationTypes ??= Object.keys(CATALOG.declarations).sort();
+  return [...sortedDeclarationTypes];
+}
+
 /** False when Apple allows at most one payload of this type on a device of that platform (`multiple: false`). */
 export function payloadAllowsMultiple(payloadType: string, platform: CatalogPlatform): boolean {
   return profileEntry(payloadType)?.os[platform]?.multiple !== false;
@@ -57,7 +70,10 @@ export function payloadEligibility(
   settings: Record<string, unknown>,
   target: CatalogTarget,
 ): Eligibility {
-  const result = evaluatePayload(payloadType, settings, target);
+  return eligibility(evaluatePayload(payloadType, settings, target));
+}
+
+function eligibility(result: Evaluation): Eligibility {
   if (!result.ok) return unsupported(result.reason);
   if (result.dropped.length === 0) return { status: 'SUPPORTED', reason: null, droppedKeys: [] };
   return {
@@ -80,10 +96,20 @@ export function prepareForDevice(
   return { eligible: true, settings: result.settings, droppedKeys: result.dropped.map((d) => d.path) };
 }
 
-export function declarationEligibility(declarationType: string, target: CatalogTarget): Eligibility {
+/**
+ * Whether the declaration applies to the device. With `settings` (the declaration's Payload), keys
+ * whose own rules (`introduced`, `removed`, `allowed-enrollments`) leave them out make it PARTIAL,
+ * and a required one UNSUPPORTED; without, only the declaration type's rules are checked.
+ */
+export function declarationEligibility(
+  declarationType: string,
+  target: CatalogTarget,
+  settings: Record<string, unknown> = {},
+): Eligibility {
   const entry = declarationEntry(declarationType);
-  if (!entry) return unsupported(`${declarationType} is not a declaration type in Apple's schema`);
-  return whole(itemReason('declaration', entry, target));
+  const schema = declarationSchema(declarationType);
+  if (!entry || !schema) return unsupported(`${declarationType} is not a declaration type in Apple's schema`);
+  return eligibility(evaluate('declaration', entry.os, schema, settings, target));
 }
 
 export function commandEligibility(requestType: string, target: CatalogTarget): Eligibility {
@@ -120,7 +146,17 @@ function evaluatePayload(
   const schema = payloadSchema(payloadType);
   if (!entry || !schema)
     return { ok: false, reason: `${payloadType} is not a payload type in Apple's schema` };
-  const reason = itemReason('profile', entry.os, target);
+  return evaluate('profile', entry.os, schema, settings, target);
+}
+
+function evaluate(
+  kind: 'profile' | 'declaration',
+  os: Platforms,
+  schema: DictSchema,
+  settings: Record<string, unknown>,
+  target: CatalogTarget,
+): Evaluation {
+  const reason = itemReason(kind, os, target);
   if (reason) return { ok: false, reason };
   const dropped: Dropped[] = [];
   const kept = pruneDict(schema, settings, '', target, dropped);

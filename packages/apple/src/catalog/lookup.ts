@@ -3,7 +3,7 @@
  * derived from constant data, so they are safe to share across requests and tenants.
  */
 import { CATALOG } from './catalog.generated.ts';
-import type { KeyDef, Platforms, ProfileEntry } from './types.ts';
+import type { DeclarationEntry, KeyDef, Platforms, ProfileEntry } from './types.ts';
 
 /** The keys allowed in one dictionary. `any`: a lone `ANY` key = free-form keys, each matching it. */
 export interface DictSchema {
@@ -30,8 +30,14 @@ export function commandEntry(requestType: string): Platforms | undefined {
   return Object.hasOwn(CATALOG.commands, requestType) ? CATALOG.commands[requestType] : undefined;
 }
 
-export function declarationEntry(type: string): Platforms | undefined {
+export function declarationEntry(type: string): DeclarationEntry | undefined {
   return Object.hasOwn(CATALOG.declarations, type) ? CATALOG.declarations[type] : undefined;
+}
+
+/** A declaration's `Payload` keys (Apple's `payloadkeys`); Type, Identifier and ServerToken are not among them. */
+export function declarationSchema(type: string): DictSchema | undefined {
+  const entry = declarationEntry(type);
+  return entry ? listSchema(entry.keys) : undefined;
 }
 
 /** The item definition of an array key (Apple's `subkeys` of an `<array>` hold exactly one). */

@@ -138,5 +138,10 @@ export function keyReason(def: KeyDef, target: CatalogTarget): string | null {
   if (target.enrollment === 'BYOD' && (mode === 'forbidden' || mode === 'ignored'))
     return `${mode} under User Enrollment`;
   if (target.enrollment === 'ADDE' && mode === 'required') return 'User Enrollment only';
+  const allowed = rule.enrollments;
+  if (allowed && !allowed.includes(target.enrollment === 'BYOD' ? 'user' : 'device'))
+    return allowed.includes('supervised') && target.enrollment === 'ADDE'
+      ? 'supervised devices only'
+      : `not under ${ENROLLMENT_NAME[target.enrollment]}`;
   return null;
 }

@@ -53,6 +53,8 @@ export interface KeyPlatformRule {
   requiresDep?: true;
   userEnrollment?: Exclude<UserEnrollmentMode, 'allowed'>;
   sharedIpadOnly?: true;
+  /** Declaration keys: `allowed-enrollments`, when narrower than the declaration's. */
+  enrollments?: readonly DeclarationEnrollment[];
 }
 
 export type KeyType =
@@ -92,6 +94,9 @@ export interface ProfileEntry {
   keys: number;
 }
 
+/** A declaration type: its rules and the keys of its `Payload` dictionary (Type, Identifier, … are the envelope's). */
+export type DeclarationEntry = ProfileEntry;
+
 export interface CatalogData {
   /** OS releases the schemas describe (from the schema repository's README). */
   source: string;
@@ -102,7 +107,7 @@ export interface CatalogData {
   /** By RequestType. */
   commands: Readonly<Record<string, Platforms>>;
   /** By declaration Type. */
-  declarations: Readonly<Record<string, Platforms>>;
+  declarations: Readonly<Record<string, DeclarationEntry>>;
   /** Key lists, shared by index: YAML anchors make some schemas reuse (and even nest) one list. */
   keyLists: readonly (readonly KeyDef[])[];
 }

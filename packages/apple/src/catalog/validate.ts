@@ -4,7 +4,14 @@
  * ("Accounts[0].Host"). Settings arrive as JSON, so a `<date>` may be an ISO 8601 string and `<data>`
  * a base64 string (Date and Uint8Array are accepted too, for values read from a plist).
  */
-import { arrayItem, type DictSchema, dictSchema, payloadSchema, SERVER_FILLED_KEYS } from './lookup.ts';
+import {
+  arrayItem,
+  type DictSchema,
+  declarationSchema,
+  dictSchema,
+  payloadSchema,
+  SERVER_FILLED_KEYS,
+} from './lookup.ts';
 import type { KeyDef, KeyType } from './types.ts';
 
 export interface PayloadProblem {
@@ -28,7 +35,7 @@ export function validatePayloadSettings(
     ];
   }
   const problems: PayloadProblem[] = [];
-  checkDict(schema, settings, '', payloadType, problems);
+  checkDict(schema, settings, '', payloadType, SERVER_FILLED_KEYS, problems);
   const type = settings.PayloadType;
   if (typeof type === 'string' && type !== payloadType) {
     problems.push({
@@ -40,6 +47,32 @@ export function validatePayloadSettings(
   return problems;
 }
 
+/**
+ * The same checks over a declaration's `Payload` dictionary (Apple's `payloadkeys` for that Type).
+ * `settings` is the Payload object only: Type, Identifier and ServerToken are the envelope's, filled
+ * by the server, and are unknown keys here. An unknown Type is reported as UNKNOWN_PAYLOAD_TYPE.
+ */
+export function validateDeclarationSettings(
+  declarationType: string,
+  settings: Record<string, unknown>,
+): PayloadProblem[] {
+  const schema = declarationSchema(declarationType);
+  if (!schema) {
+    return [
+      {
+        code: 'UNKNOWN_PAYLOAD_TYPE',
+        path: '',
+        message: `${declarationType} is not a declaration type in Apple's schema`,
+      },
+    ];
+  }
+  const problems: PayloadProblem[] = [];
+  checkDict(schema, settings, '', declarationType, NONE, problems);
+  return problems;
+}
+
+const NONE: ReadonlySet<string> = new Set();
+
 export function joinPath(parent: string, key: string): string {
   return parent === '' ? key : `${parent}.${key}`;
 }
@@ -49,6 +82,8 @@ function checkDict(
   dict: Record<string, unknown>,
   path: string,
   owner: string,
+  /** Top-level required keys the server fills, so the settings may leave them out. */
+  serverFilled: ReadonlySet<string>,
   problems: PayloadProblem[],
 ): void {
   for (const [name, value] of Object.entries(dict)) {
@@ -64,7 +99,7 @@ function checkDict(
   }
   for (const def of schema.keys.values()) {
     if (!def.required || Object.hasOwn(dict, def.name)) continue;
-    if (path === '' && SERVER_FILLED_KEYS.has(def.name)) continue;
+    if (path === '' && serverFilled.has(def.name)) continue;
     const at = joinPath(path, def.name);
     problems.push({ code: 'MISSING_REQUIRED_KEY', path: at, message: `${at} is required` });
   }
@@ -82,7 +117,7 @@ function checkValue(def: KeyDef, value: unknown, path: string, problems: Payload
   const notAllowed = valueProblem(def, value);
   if (notAllowed) problems.push({ code: 'VALUE_NOT_ALLOWED', path, message: `${path} ${notAllowed}` });
   const dict = dictSchema(def);
-  if (dict && isDict(value)) checkDict(dict, value, path, path, problems);
+  if (dict && isDict(value)) checkDict(dict, value, path, path, NONE, problems);
   const item = arrayItem(def);
   if (item && Array.isArray(value)) {
     value.forEach((element, i) => {
