@@ -31,8 +31,10 @@ export type AppleProtocolErrorCode =
   | 'INVALID_CERTIFICATE_INPUT'
   /** A PKCS #12 file cannot be built or read: wrong password, damaged, or an algorithm we do not use. */
   | 'INVALID_PKCS12'
-  /** Input for an enrollment profile breaks Apple's rules (URLs, Topic, mode, AccessRights…). */
+  /** Input for a profile breaks Apple's rules (URLs, Topic, mode, AccessRights, values a plist cannot hold…). */
   | 'INVALID_PROFILE_INPUT'
+  /** Our own input for an MDM command or a declaration is invalid (empty CommandUUID, duplicate identifier…). */
+  | 'INVALID_COMMAND_INPUT'
   /** A payload dictionary does not match Apple's device-management YAML schema for its PayloadType. */
   | 'PROFILE_SCHEMA_VIOLATION'
   /** An MDM check-in's MessageType is not one Apple documents (the HTTP layer answers 400). */
@@ -79,7 +81,8 @@ const DEFAULT_MESSAGES: Record<AppleProtocolErrorCode, string> = {
     'This device’s software version is too old for this kind of enrollment. Update it and try again.',
   INVALID_CERTIFICATE_INPUT: 'The certificate request is invalid.',
   INVALID_PKCS12: 'The PKCS #12 file cannot be read: the password is wrong or the file is damaged.',
-  INVALID_PROFILE_INPUT: 'The enrollment profile settings are invalid.',
+  INVALID_PROFILE_INPUT: 'The profile settings are invalid.',
+  INVALID_COMMAND_INPUT: 'The MDM command or declaration cannot be built from this input.',
   PROFILE_SCHEMA_VIOLATION: 'The profile payload does not match Apple’s schema for its type.',
   UNKNOWN_MESSAGE_TYPE: 'The device sent a check-in message of a type this server does not know.',
   MALFORMED_MDM_MESSAGE: 'The device sent an MDM message that lacks required information.',

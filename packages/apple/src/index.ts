@@ -4,6 +4,7 @@
 export { APPLE_ROOT_CA_PEM, APPLE_ROOT_CA_SHA1, APPLE_ROOT_CA_SHA256 } from './apple-root-ca';
 export * from './checkin';
 export * from './command-result';
+export * from './ddm.ts';
 export * from './dep/index.ts';
 export {
   type EnrollRequest,
@@ -21,6 +22,7 @@ export {
   SERVER_CAPABILITIES,
 } from './enrollment-profile';
 export { AppleProtocolError, type AppleProtocolErrorCode, isAppleProtocolError } from './errors';
+export * from './mdm-commands.ts';
 export {
   assertEnrollmentType,
   deriveIdentity,

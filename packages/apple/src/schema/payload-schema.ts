@@ -99,6 +99,14 @@ export function assertProfileMatchesSchema(profile: PlistDict, options: Validate
   if (issues.length > 0) throw violation(issues.join('; '));
 }
 
+/**
+ * Problems with any dictionary against a list of YAML keys (`payloadkeys`, or a key's `subkeys`): the same
+ * rules as for payloads, for the other shapes Apple's YAML describes (commands, declarations, DDM JSON).
+ */
+export function validateKeys(dict: PlistDict, keys: SchemaKey[], path: string): string[] {
+  return checkDict(dict, keys, path, {});
+}
+
 function checkDict(dict: PlistDict, keys: SchemaKey[], path: string, options: ValidateOptions): string[] {
   const issues: string[] = [];
   // A single `ANY` subkey means free-form keys whose values follow that definition (e.g. ConsentText).
