@@ -3,32 +3,14 @@
  * code, a message for people and the path of the offending input. Queries raise the same AppError
  * as a GraphQL error whose `extensions.code` is that code. Anything else is masked by the server.
  */
-import { AppError, type ErrorCode } from '@ade/core';
+import { AppError, ERROR_CODES, type ErrorCode } from '@ade/core';
 import type { ObjectRef } from '@pothos/core';
 import { GraphQLError } from 'graphql';
 import { builder, type Types } from './builder.ts';
 
-const codes: ErrorCode[] = [
-  'UNAUTHENTICATED',
-  'FORBIDDEN',
-  'NOT_FOUND',
-  'VALIDATION_FAILED',
-  'INVALID_ID',
-  'INVALID_CURSOR',
-  'PAGE_SIZE_TOO_LARGE',
-  'POLICY_CYCLE',
-  'POLICY_IS_ROOT',
-  'POLICY_HAS_CHILDREN',
-  'POLICY_TREE_TOO_DEEP',
-  'TOO_MANY_CHILDREN',
-  'VERSION_MISMATCH',
-  'CONCURRENT_CHANGE',
-  'ALREADY_REVOKED',
-];
-
 export const ErrorCodeEnum = builder.enumType('ErrorCode', {
   description: 'Stable codes of expected failures; scripts can branch on them.',
-  values: codes,
+  values: ERROR_CODES,
 });
 
 export interface UserErrorShape {
@@ -51,7 +33,11 @@ export const UserError = builder.objectRef<UserErrorShape>('UserError').implemen
 
 export function userErrors(error: AppError): UserErrorShape[] {
   if (error.problems.length === 0) return [{ code: error.code, message: error.message, path: null }];
-  return error.problems.map((p) => ({ code: error.code, message: p.message, path: ['input', ...p.path] }));
+  return error.problems.map((p) => ({
+    code: p.code ?? error.code,
+    message: p.message,
+    path: ['input', ...p.path],
+  }));
 }
 
 /** Runs a mutation; AppErrors become `errors` in the payload, anything else propagates (and is masked). */

@@ -9,6 +9,7 @@ import type {
   AuditEventItem,
   DeviceItem,
   PartnerItem,
+  PayloadItem,
   PolicyItem,
   TenantItem,
 } from '@ade/core';
@@ -27,6 +28,7 @@ export const AuditEventRef = builder.objectRef<AuditEventItem>('AuditEvent');
 export const AdeConfigurationRef = builder.objectRef<AdeConfigurationItem>('AdeConfiguration');
 export const AdeTokenRef = builder.objectRef<AdeTokenItem>('AdeToken');
 export const DeviceRef = builder.objectRef<DeviceItem>('Device');
+export const PayloadRef = builder.objectRef<PayloadItem>('Payload');
 
 export type NodeItem =
   | PartnerItem
@@ -35,13 +37,15 @@ export type NodeItem =
   | ApiKeyItem
   | AdeConfigurationItem
   | AdeTokenItem
-  | DeviceItem;
+  | DeviceItem
+  | PayloadItem;
 
 export const NodeRef = builder.interfaceRef<NodeItem>('Node').implement({
   description:
-    'An object with a global id. Ids carry a type prefix: ptn_, ten_, pol_, key_, cfg_, tok_, dev_.',
+    'An object with a global id. Ids carry a type prefix: ptn_, ten_, pol_, key_, cfg_, tok_, dev_, pld_.',
   fields: (t) => ({ id: t.id({ resolve: () => '' }) }),
   resolveType: (item) => {
+    if ('payloadId' in item) return 'Payload';
     if ('deviceId' in item) return 'Device';
     if ('configurationId' in item) return 'AdeConfiguration';
     if ('tokenId' in item) return 'AdeToken';

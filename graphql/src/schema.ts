@@ -10,6 +10,7 @@ import './types/device.ts';
 import './types/audit-event.ts';
 import './types/node.ts';
 import './types/partner.ts';
+import './types/payload.ts';
 import './types/policy.ts';
 import './types/tenant.ts';
 import './types/viewer.ts';

@@ -30,6 +30,7 @@ import { ephemeralKeyManagement, hmacTokenSigner } from '@ade/core/secrets/index
 import type { FunctionName, LambdaHandler } from '@ade/functions';
 import { createAuthHandler } from '@ade/functions/auth';
 import { createCheckinHandler } from '@ade/functions/checkin';
+import { createConnectHandler } from '@ade/functions/connect';
 import { createDiscoveryHandler } from '@ade/functions/discovery';
 import { createEnrollHandler } from '@ade/functions/enroll';
 import { createGraphQLHandler } from '@ade/functions/graphql';
@@ -148,6 +149,7 @@ async function startRuntime(core: Core) {
     enroll: createEnrollHandler(core, (redeemed) => core.profiles.issue(redeemed)),
     auth: createAuthHandler(core),
     checkin: createCheckinHandler(core),
+    connect: createConnectHandler(core),
   };
   /** Server-side milliseconds per "function status" (e.g. "enroll 200"), while `recording`. */
   const timings = new Map<string, number[]>();

@@ -8,6 +8,7 @@ import { ENROLL_CAPTURE_PATH } from '@ade/apple/testing/tools';
 import type { FunctionName, LambdaHandler } from '@ade/functions';
 import { createAuthHandler } from '@ade/functions/auth';
 import { createCheckinHandler } from '@ade/functions/checkin';
+import { createConnectHandler } from '@ade/functions/connect';
 import { createDiscoveryHandler } from '@ade/functions/discovery';
 import { createEnrollHandler } from '@ade/functions/enroll';
 import { createGraphQLHandler } from '@ade/functions/graphql';
@@ -56,6 +57,7 @@ describe('device enrollment end to end', () => {
       enroll: createEnrollHandler(core(), (redeemed) => core().profiles.issue(redeemed)),
       auth: createAuthHandler(core()),
       checkin: createCheckinHandler(core()),
+      connect: createConnectHandler(core()),
     };
     server = await startLocalServer({ loadHandler: async (name) => handlers[name] });
     const push = makePushCertificate();

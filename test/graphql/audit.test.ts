@@ -107,6 +107,18 @@ async function newToken(policyId: string | null, upload = true): Promise<string>
   return id;
 }
 
+/** A payload on the root policy; returns its and its rollout's global ids. */
+async function newPayload(): Promise<{ payloadId: string; rolloutId: string }> {
+  const data = await gqlOk(
+    core(),
+    f.tenantAdminKey,
+    `mutation($p: ID!) { addPayload(input: { policyId: $p, payloadType: "com.apple.applicationaccess", settings: "{\\"allowCamera\\": false}" }) { change { payload { id } rollout { id } } errors { code message } } }`,
+    { p: rootId },
+  );
+  expect(data.addPayload.errors).toEqual([]);
+  return { payloadId: data.addPayload.change.payload.id, rolloutId: data.addPayload.change.rollout.id };
+}
+
 const adeMutation = (name: string, input: string) =>
   `mutation($id: ID!) { ${name}(input: { id: $id${input} }) { errors { code message } } }`;
 
@@ -337,6 +349,37 @@ const cases: Record<string, Case> = {
         await createDeviceFixture(core(), f.tenantId, f.rootPolicyId),
       );
       await gqlOk(core(), f.tenantAdminKey, adeMutation('unenrollDevice', ''), { id: device });
+    },
+  },
+  addPayload: {
+    action: 'payload.add',
+    scope: 'tenant',
+    run: async () => void (await newPayload()),
+  },
+  updatePayload: {
+    action: 'payload.update',
+    scope: 'tenant',
+    run: async () => {
+      const { payloadId } = await newPayload();
+      await gqlOk(core(), f.tenantAdminKey, adeMutation('updatePayload', `, settings: "{}"`), {
+        id: payloadId,
+      });
+    },
+  },
+  removePayload: {
+    action: 'payload.remove',
+    scope: 'tenant',
+    run: async () => {
+      const { payloadId } = await newPayload();
+      await gqlOk(core(), f.tenantAdminKey, adeMutation('removePayload', ''), { id: payloadId });
+    },
+  },
+  resumeRollout: {
+    action: 'rollout.resume',
+    scope: 'tenant',
+    run: async () => {
+      const { rolloutId } = await newPayload();
+      await gqlOk(core(), f.tenantAdminKey, adeMutation('resumeRollout', ''), { id: rolloutId });
     },
   },
   uploadPushCertificate: {

@@ -45,6 +45,8 @@ interface Victim {
   configurationId: string; // global id of an ADE configuration (on the root policy)
   tokenId: string; // global id of an ADE token (on the root policy)
   deviceId: string; // global id of a device (on the root policy)
+  payloadId: string; // global id of a payload (on the root policy, deployed to the device)
+  rolloutId: string; // global id of that payload's rollout
 }
 
 let victim: Victim;
@@ -56,6 +58,8 @@ function victimId(owner: string, name: string): string {
   const context = `${owner}.${name}`.toLowerCase();
   if (name === 'ownerId' || name === 'tenantId') return victim.fixture.tenantId;
   if (name === 'parentId' || name === 'policyId') return victim.rootPolicyId;
+  if (context.includes('rollout')) return victim.rolloutId;
+  if (context.includes('payload')) return victim.payloadId;
   if (context.includes('device')) return victim.deviceId;
   if (name === 'tokenIds' || context.includes('adetoken') || context.includes('servertoken'))
     return victim.tokenId;
@@ -114,13 +118,19 @@ function targetsVictim(operation: string): boolean {
     victim.configurationId,
     victim.tokenId,
     victim.deviceId,
+    victim.payloadId,
+    victim.rolloutId,
   ].some((id) => operation.includes(id));
 }
 
 async function snapshotVictim(): Promise<string[]> {
   const { Items = [] } = await core().db.client.send(new ScanCommand({ TableName: core().db.tableName }));
   const partitions = new Set([`T#${victim.fixture.tenantId}`, `P#${victim.fixture.partnerId}`]);
-  return Items.filter((item) => partitions.has(item.pk?.S ?? ''))
+  // Tenant items, and the per-device partitions (deployments, command queues) under the tenant.
+  const devicePartition = `T#${victim.fixture.tenantId}#`;
+  return Items.filter(
+    (item) => partitions.has(item.pk?.S ?? '') || (item.pk?.S ?? '').startsWith(devicePartition),
+  )
     .map((item) => {
       const { lastUsedAt: _ignored, ...rest } = item; // bookkeeping of key use, not data
       return JSON.stringify(rest, Object.keys(rest).sort());
@@ -173,7 +183,20 @@ describe('tenant isolation matrix', () => {
       configurationId: encodeScopedId(f.tenantId, configuration.configurationId),
       tokenId: encodeScopedId(f.tenantId, token.tokenId),
       deviceId: encodeScopedId(f.tenantId, await createDeviceFixture(core(), f.tenantId, f.rootPolicyId)),
+      payloadId: '',
+      rolloutId: '',
     };
+    const added = await runAs(f.tenantActor, () =>
+      core().tenancy.inTenant(f.tenantId, () =>
+        core().payloads.add(f.rootPolicyId, {
+          payloadType: 'com.apple.applicationaccess',
+          settings: { allowCamera: false },
+        }),
+      ),
+    );
+    expect(added.rollout.status).toBe('DONE'); // the device has its deployment and queued command
+    victim.payloadId = encodeScopedId(f.tenantId, added.payload.payloadId);
+    victim.rolloutId = encodeScopedId(f.tenantId, added.rollout.rolloutId);
     // Tenant A: another tenant of the SAME partner, so only the tenant check can stop it.
     attackerTenantKey = (
       await asSystem(async () => {

@@ -18,6 +18,10 @@ import { webAuthOperations } from './enrollment/web-auth.ts';
 import { createService } from './entities/service.ts';
 import { type CoreOptions, resolveOptions } from './options.ts';
 import { partnerOperations } from './partners.ts';
+import { commandOperations } from './payloads/commands.ts';
+import { deliveryOperations } from './payloads/delivery.ts';
+import { payloadOperations } from './payloads/index.ts';
+import { pushOperations } from './payloads/push.ts';
 import { policyOperations } from './policies/index.ts';
 import { tenancyOperations } from './tenancy.ts';
 import { tenantOperations } from './tenants.ts';
@@ -29,6 +33,12 @@ export function createCore(db: Database, options: Partial<CoreOptions> = {}) {
   const policies = policyOperations(service);
   const ade = adeOperations(service, policies, resolved);
   const enrollment = enrollmentOperations(service, resolved);
+  const pki = tenantPkiOperations(service, resolved);
+  const push = pushOperations(service, resolved);
+  const delivery = deliveryOperations(service, resolved, pki, async (tenantId, devices) => {
+    await push.notify(tenantId, devices);
+  });
+  const checkins = checkinOperations(service, resolved, delivery);
   return {
     db,
     service,
@@ -43,10 +53,14 @@ export function createCore(db: Database, options: Partial<CoreOptions> = {}) {
     discovery: discoveryOperations(service, resolved),
     enrollment,
     webAuth: webAuthOperations(service, enrollment, resolved),
-    profiles: profileOperations(service, tenantPkiOperations(service, resolved), resolved),
+    profiles: profileOperations(service, pki, resolved),
     pushCertificates: pushCertificateOperations(service, resolved),
-    checkins: checkinOperations(service, resolved),
-    devices: deviceOperations(service, policies),
+    checkins,
+    commands: commandOperations(service, resolved, checkins),
+    devices: deviceOperations(service, policies, delivery),
+    payloads: payloadOperations(service, policies, delivery),
+    delivery,
+    push,
     options: resolved,
     apiKeys: apiKeyOperations(service, tenancy),
   };

@@ -7,6 +7,7 @@ import { auditPut } from './audit.ts';
 import type { AdeService, DeviceItem } from './entities/service.ts';
 import { AppError } from './errors.ts';
 import { type PageArgs, paginate } from './pagination.ts';
+import type { DeliveryOperations } from './payloads/delivery.ts';
 import type { PolicyReads } from './policies/tree.ts';
 import { authorizeInTenant } from './tenancy.ts';
 import { commit, failedAt } from './transaction.ts';
@@ -22,7 +23,7 @@ export interface DeviceFilter {
 
 const DEVICE_ID = /^dev_[0-9A-HJKMNP-TV-Z]{26}$/;
 
-export function deviceOperations(service: AdeService, policies: PolicyReads) {
+export function deviceOperations(service: AdeService, policies: PolicyReads, delivery: DeliveryOperations) {
   const { device } = service.entities;
 
   async function get(deviceId: string): Promise<DeviceItem> {
@@ -87,7 +88,9 @@ export function deviceOperations(service: AdeService, policies: PolicyReads) {
       (codes) =>
         failedAt(codes, 0) ? AppError.versionMismatch('The device', current.version + 1) : undefined,
     );
-    return { ...current, policyId, version: current.version + 1 };
+    const moved = { ...current, policyId, version: current.version + 1 };
+    await delivery.reconcileDevice(moved); // what the new policy holds, and what the old one no longer gives
+    return moved;
   }
 
   async function unenroll(deviceId: string): Promise<DeviceItem> {

@@ -12,45 +12,57 @@ export type ErrorKind =
   | 'conflict' // the input is fine but the current state refuses it (rules, concurrent change)
   | 'limit'; // a size, depth or cost limit
 
-export type ErrorCode =
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'VALIDATION_FAILED'
-  | 'INVALID_ID'
-  | 'INVALID_CURSOR'
-  | 'PAGE_SIZE_TOO_LARGE'
-  | 'POLICY_CYCLE'
-  | 'POLICY_IS_ROOT'
-  | 'POLICY_HAS_CHILDREN'
-  | 'POLICY_TREE_TOO_DEEP'
-  | 'TOO_MANY_CHILDREN'
-  | 'VERSION_MISMATCH'
-  | 'CONCURRENT_CHANGE'
-  | 'ALREADY_REVOKED'
-  | 'POLICY_HAS_CONFIGURATION'
-  | 'POLICY_HAS_TOKENS'
-  | 'CONFIGURATION_EXISTS'
-  | 'DOMAIN_TAKEN'
-  | 'PASSCODE_REQUIRED'
-  | 'FALLBACK_TOKEN_NOT_ON_POLICY'
-  | 'TOKEN_IN_USE'
-  | 'TOKEN_WRONG_KEY'
-  | 'TOKEN_CORRUPTED'
-  | 'TOKEN_EXPIRED'
-  | 'NOT_A_TOKEN'
-  | 'TOKEN_FOR_OTHER_SERVER'
-  | 'TOKEN_NOT_UPLOADED'
-  | 'APPLE_UNAVAILABLE'
-  | 'INVALID_IMAGE'
-  | 'PUSH_TOPIC_CHANGED'
-  | 'POLICY_HAS_DEVICES'
-  | 'TENANT_CONTEXT_MISSING';
+/** Every stable code, in one list: the GraphQL enum is built from it. */
+export const ERROR_CODES = [
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'VALIDATION_FAILED',
+  'INVALID_ID',
+  'INVALID_CURSOR',
+  'PAGE_SIZE_TOO_LARGE',
+  'POLICY_CYCLE',
+  'POLICY_IS_ROOT',
+  'POLICY_HAS_CHILDREN',
+  'POLICY_TREE_TOO_DEEP',
+  'TOO_MANY_CHILDREN',
+  'VERSION_MISMATCH',
+  'CONCURRENT_CHANGE',
+  'ALREADY_REVOKED',
+  'POLICY_HAS_CONFIGURATION',
+  'POLICY_HAS_TOKENS',
+  'CONFIGURATION_EXISTS',
+  'DOMAIN_TAKEN',
+  'PASSCODE_REQUIRED',
+  'FALLBACK_TOKEN_NOT_ON_POLICY',
+  'TOKEN_IN_USE',
+  'TOKEN_WRONG_KEY',
+  'TOKEN_CORRUPTED',
+  'TOKEN_EXPIRED',
+  'NOT_A_TOKEN',
+  'TOKEN_FOR_OTHER_SERVER',
+  'TOKEN_NOT_UPLOADED',
+  'APPLE_UNAVAILABLE',
+  'INVALID_IMAGE',
+  'PUSH_TOPIC_CHANGED',
+  'POLICY_HAS_DEVICES',
+  'TENANT_CONTEXT_MISSING',
+  'INVALID_PAYLOAD',
+  'UNKNOWN_PAYLOAD_TYPE',
+  'UNKNOWN_KEY',
+  'WRONG_TYPE',
+  'MISSING_REQUIRED_KEY',
+  'VALUE_NOT_ALLOWED',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export interface FieldProblem {
   /** Path of the offending input field, e.g. `['input', 'name']`. */
   path: string[];
   message: string;
+  /** A more precise code for this one problem (e.g. `UNKNOWN_KEY`); the error's code otherwise. */
+  code?: ErrorCode;
 }
 
 export class AppError extends Error {

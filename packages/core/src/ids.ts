@@ -22,6 +22,8 @@ export const prefixes = {
   adeConfiguration: 'cfg',
   adeToken: 'tok',
   device: 'dev',
+  payload: 'pld',
+  rollout: 'rol',
 } as const;
 export type EntityKind = keyof typeof prefixes;
 export type Prefix = (typeof prefixes)[EntityKind];

@@ -11,6 +11,21 @@ import {
 import type { KeyManagement } from './secrets/key-management.ts';
 import { type TokenSigner, unconfiguredTokenSigner } from './secrets/token-signer.ts';
 
+/** An MDM push: the device's token (hex), its PushMagic, the push certificate's topic. */
+export interface MdmPush {
+  token: string;
+  pushMagic: string;
+  topic: string;
+}
+export type PushOutcome =
+  | { ok: true; apnsId: string }
+  | { ok: false; reason: string; status: number; permanent: boolean; unregisteredAt?: Date };
+/** What sends MDM pushes (@ade/apple/apns in production, a fake APNs server in tests). */
+export interface PushNotifier {
+  send(pushes: MdmPush[]): Promise<PushOutcome[]>;
+  close(): Promise<void>;
+}
+
 export interface CoreOptions {
   keys: KeyManagement;
   /** Signs and verifies access tokens (enrollment/tokens.ts). */
@@ -20,6 +35,8 @@ export interface CoreOptions {
   /** e.g. https://mdm.example.net — discovery, enrollment and check-in URLs are built from it. */
   publicUrl: string;
   now: () => Date;
+  /** APNs for a tenant's push certificate; without it, queued work waits for the device's next check-in. */
+  push?: (certificate: { certificatePem: string; privateKeyPem: string }) => PushNotifier;
 }
 
 const USER_AGENT = 'ade-cloud/1.0';
@@ -42,5 +59,6 @@ export function resolveOptions(options: Partial<CoreOptions>): CoreOptions {
       ((credentials) => new DeviceAssignmentClient({ credentials, userAgent: USER_AGENT })),
     publicUrl: (options.publicUrl ?? 'http://localhost:4000').replace(/\/+$/, ''),
     now: options.now ?? (() => new Date()),
+    ...(options.push ? { push: options.push } : {}),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * PUT /mdm/t/{tenant}/checkin — the CheckInURL of every profile of that tenant (docs §5):
- * Authenticate, TokenUpdate, CheckOut. The device is found by its Mdm-Signature, never by the ids
- * it claims. Device-facing: no Apollo, no graphql.
+ * Authenticate, TokenUpdate, CheckOut, DeclarativeManagement. The device is found by its
+ * Mdm-Signature, never by the ids it claims. Device-facing: no Apollo, no graphql.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { coreFromEnv } from './env.ts';
@@ -9,20 +9,24 @@ import type { LambdaHandler } from './http.ts';
 
 type Core = ReturnType<typeof coreFromEnv>;
 
-function rawBody(event: APIGatewayProxyEventV2): Buffer {
+export function rawBody(event: APIGatewayProxyEventV2): Buffer {
   if (!event.body) return Buffer.alloc(0);
   return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
 }
 
+/** What check-in and the command channel both read from a request: tenant, signature, body, bearer. */
+export function mdmRequest(event: APIGatewayProxyEventV2) {
+  return {
+    tenantUlid: event.pathParameters?.tenant ?? '',
+    signature: event.headers?.['mdm-signature'],
+    body: rawBody(event),
+    bearer: /^Bearer\s+(\S+)\s*$/i.exec(event.headers?.authorization ?? '')?.[1] ?? null,
+  };
+}
+
 export function createCheckinHandler(core: Pick<Core, 'checkins'>): LambdaHandler {
   return async (event) => {
-    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(event.headers?.authorization ?? '')?.[1] ?? null;
-    const result = await core.checkins.checkIn({
-      tenantUlid: event.pathParameters?.tenant ?? '',
-      signature: event.headers?.['mdm-signature'],
-      body: rawBody(event),
-      bearer,
-    });
+    const result = await core.checkins.checkIn(mdmRequest(event));
     return { statusCode: result.status, headers: result.headers, body: result.body };
   };
 }

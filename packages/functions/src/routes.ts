@@ -39,6 +39,12 @@ export const functions = {
     memoryMb: 512,
     timeoutSeconds: 10,
   },
+  connect: {
+    handler: 'packages/functions/src/connect.handler',
+    deviceFacing: true,
+    memoryMb: 512,
+    timeoutSeconds: 10,
+  },
   auth: {
     handler: 'packages/functions/src/auth.handler',
     deviceFacing: true,
@@ -65,6 +71,7 @@ export const routes: readonly Route[] = [
   { key: 'POST /mdm/enrollment/servicediscovery/{discoveryId}/auth/{sessionId}', function: 'auth' },
   { key: 'GET /mdm/enrollment/servicediscovery/{discoveryId}/auth/{sessionId}/logo', function: 'auth' },
   { key: 'PUT /mdm/t/{tenant}/checkin', function: 'checkin' },
+  { key: 'PUT /mdm/t/{tenant}/connect', function: 'connect' },
 ];
 
 /** Loads a function's handler module (local runtime; Lambda loads the file itself). */
@@ -74,4 +81,5 @@ export const handlerModules: Record<FunctionName, () => Promise<{ handler: Lambd
   auth: () => import('./auth.ts'),
   enroll: () => import('./enroll.ts'),
   checkin: () => import('./checkin.ts'),
+  connect: () => import('./connect.ts'),
 };

@@ -13,6 +13,7 @@ import { runAs } from '../context.ts';
 import type { AdeService, DeviceItem } from '../entities/service.ts';
 import { isUlid } from '../ids.ts';
 import type { CoreOptions } from '../options.ts';
+import type { DeliveryOperations } from '../payloads/delivery.ts';
 import { commit } from '../transaction.ts';
 import { deviceActor } from './index.ts';
 import { readAccessToken, sameSecret } from './tokens.ts';
@@ -40,7 +41,7 @@ export const UNRECOGNIZED: MdmResponse = {
   }),
 };
 
-export function checkinOperations(service: AdeService, options: CoreOptions) {
+export function checkinOperations(service: AdeService, options: CoreOptions, delivery: DeliveryOperations) {
   const { device } = service.entities;
 
   /** The device that signed `body`, if it is an enrollment of this tenant. */
@@ -129,9 +130,11 @@ export function checkinOperations(service: AdeService, options: CoreOptions) {
       case 'CheckOut':
         changes = { status: 'UNENROLLED', unenrolledAt: now };
         break;
+      case 'DeclarativeManagement':
+        if (current.status !== 'ENROLLED') return plain(400, 'The enrollment is not complete.');
+        return declarative(current, message.Endpoint, message.Data);
       default:
-        // Declarative management and the others come with payload delivery; say so plainly.
-        return plain(400, `${message.MessageType} is not supported by this server yet.`);
+        return plain(400, `${message.MessageType} is not supported by this server.`);
     }
     await runAs(deviceActor(current.managedAppleId), () =>
       commit(service, (e) => [
@@ -149,10 +152,23 @@ export function checkinOperations(service: AdeService, options: CoreOptions) {
         }),
       ]),
     );
+    // Enrollment just completed: queue what the device's policy holds for it.
+    if (changes.status === 'ENROLLED' && current.status !== 'ENROLLED')
+      await delivery.reconcileDevice({ ...current, ...changes } as DeviceItem);
     return ok;
   }
 
-  return { checkIn, signedDevice };
+  let declarative: (device: DeviceItem, endpoint: string, data: Buffer | undefined) => Promise<MdmResponse> =
+    () => Promise.resolve(plain(400, 'Declarative management is not available.'));
+
+  return {
+    checkIn,
+    signedDevice,
+    /** Declarative management lives with the payloads (payloads/commands.ts); it registers here. */
+    handleDeclarative(handler: typeof declarative) {
+      declarative = handler;
+    },
+  };
 }
 
 /** What an Authenticate tells us; serial number and UDID only for ADDE (User Enrollment hides them). */

@@ -37,6 +37,9 @@ export const deviceEntity = (config: EntityConfig) =>
         deviceName: { type: 'string' },
         topic: { type: 'string' },
         sealedPush: { type: 'any' },
+        /** APNs refused this device's token for good (BadDeviceToken, Unregistered, …). */
+        pushError: { type: 'string' },
+        pushErrorAt: { type: 'string' },
         profileIssuedAt: { type: 'string', required: true, readOnly: true },
         enrolledAt: { type: 'string' },
         lastCheckInAt: { type: 'string' },

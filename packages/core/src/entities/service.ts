@@ -5,11 +5,13 @@ import { adeTokenEntity } from './ade-token.ts';
 import { apiKeyEntity } from './api-key.ts';
 import { auditEventEntity } from './audit-event.ts';
 import { brandingEntity, brandingLogoEntity } from './branding.ts';
+import { commandEntity, deploymentCounterEntity, deploymentEntity, rolloutEntity } from './deployment.ts';
 import { deviceEntity } from './device.ts';
 import { domainClaimEntity } from './domain-claim.ts';
 import { authSessionEntity, enrollmentTokenEntity } from './enrollment.ts';
 import { fallbackRegistrationEntity } from './fallback-registration.ts';
 import { partnerEntity } from './partner.ts';
+import { payloadEntity } from './payload.ts';
 import { policyEntity } from './policy.ts';
 import { tenantEntity } from './tenant.ts';
 import { pushCertificateEntity, tenantPkiEntity } from './tenant-pki.ts';
@@ -34,6 +36,11 @@ export function createService(db: Database) {
       tenantPki: tenantPkiEntity(config),
       pushCertificate: pushCertificateEntity(config),
       device: deviceEntity(config),
+      payload: payloadEntity(config),
+      deployment: deploymentEntity(config),
+      deploymentCounter: deploymentCounterEntity(config),
+      command: commandEntity(config),
+      rollout: rolloutEntity(config),
     },
     config,
   );
@@ -55,3 +62,8 @@ export type AuthSessionItem = EntityItem<Entities['authSession']>;
 export type EnrollmentTokenItem = EntityItem<Entities['enrollmentToken']>;
 export type PushCertificateItem = EntityItem<Entities['pushCertificate']>;
 export type DeviceItem = EntityItem<Entities['device']>;
+export type PayloadItem = EntityItem<Entities['payload']>;
+export type DeploymentItem = EntityItem<Entities['deployment']>;
+export type DeploymentCounterItem = EntityItem<Entities['deploymentCounter']>;
+export type CommandItem = EntityItem<Entities['command']>;
+export type RolloutItem = EntityItem<Entities['rollout']>;

@@ -1,0 +1,46 @@
+import { Entity } from 'electrodb';
+import { type EntityConfig, SERVICE, timestamps } from './common.ts';
+
+/**
+ * A payload on a policy: a configuration-profile payload (`kind: PROFILE`, delivered in an
+ * InstallProfile command) or a declaration (`kind: DECLARATION`, delivered over declarative
+ * management). Devices of the policy and of every descendant receive it. `settings` are kept as
+ * the admin's JSON text, so integers and reals, dates and data survive exactly as validated.
+ * `version` grows with every change; a device's deployment records the version it was sent.
+ */
+export const payloadEntity = (config: EntityConfig) =>
+  new Entity(
+    {
+      model: { service: SERVICE, entity: 'payload', version: '1' },
+      attributes: {
+        tenantId: { type: 'string', required: true, readOnly: true },
+        payloadId: { type: 'string', required: true, readOnly: true },
+        policyId: { type: 'string', required: true, readOnly: true },
+        kind: { type: ['PROFILE', 'DECLARATION'] as const, required: true, readOnly: true },
+        payloadType: { type: 'string', required: true, readOnly: true },
+        displayName: { type: 'string', required: true },
+        settingsJson: { type: 'string', required: true },
+        version: { type: 'number', required: true, default: 1 },
+        createdBy: { type: 'string', required: true, readOnly: true },
+        ...timestamps,
+      },
+      indexes: {
+        byTenant: {
+          pk: { field: 'pk', composite: ['tenantId'], template: 'T#${tenantId}', casing: 'none' },
+          sk: { field: 'sk', composite: ['payloadId'], template: 'PLD#${payloadId}', casing: 'none' },
+        },
+        // The payloads of one policy (its own, not inherited).
+        byPolicy: {
+          index: 'gsi1',
+          pk: {
+            field: 'gsi1pk',
+            composite: ['tenantId', 'policyId'],
+            template: 'T#${tenantId}#PAYLOADS#${policyId}',
+            casing: 'none',
+          },
+          sk: { field: 'gsi1sk', composite: ['payloadId'], template: '${payloadId}', casing: 'none' },
+        },
+      },
+    },
+    config,
+  );

@@ -1,0 +1,308 @@
+/**
+ * The command channel (`PUT ServerURL`, `application/x-apple-aspen-mdm`, docs §5.4) and the
+ * declarative-management check-in. Authenticated exactly like check-in: the `Mdm-Signature` names
+ * the device (one read), the bearer must be the one issued for that enrollment.
+ *
+ * - `Idle` → the head of the device's queue, or an empty 200.
+ * - `Acknowledged` → the deployment becomes `INSTALLED` (or `REMOVED` for RemoveProfile).
+ * - `Error`, `CommandFormatError` → `FAILED`, with Apple's error chain.
+ * - `NotNow` → the command stays at the head and is offered on the next `Idle`.
+ * A result for a command no longer queued (a repeat, or one superseded) changes nothing.
+ *
+ * DynamoDB requests: `Idle` 2 (device, queue); a result 3 (device, queue, one transaction).
+ */
+import { apple } from '../apple.ts';
+import type { MdmResponse } from '../enrollment/checkin.ts';
+import type { DeploymentState } from '../entities/deployment.ts';
+import type {
+  AdeService,
+  CommandItem,
+  DeploymentItem,
+  DeviceItem,
+  PayloadItem,
+} from '../entities/service.ts';
+import type { CoreOptions } from '../options.ts';
+import { commit } from '../transaction.ts';
+
+type SignedDevice = (
+  tenantUlid: string,
+  signature: string | undefined,
+  body: Buffer,
+  bearer: string | null,
+) => Promise<{ device: DeviceItem; response?: undefined } | { device?: undefined; response: MdmResponse }>;
+
+const EMPTY: MdmResponse = { status: 200, headers: {}, body: '' };
+
+function plain(status: number, message: string): MdmResponse {
+  return { status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: message };
+}
+
+function commandResponse(command: CommandItem): MdmResponse {
+  return {
+    status: 200,
+    headers: { 'content-type': 'application/xml; charset=utf-8' },
+    body: Buffer.from(command.body, 'base64').toString('utf8'),
+  };
+}
+
+export function commandOperations(
+  service: AdeService,
+  options: CoreOptions,
+  checkins: {
+    signedDevice: SignedDevice;
+    handleDeclarative(
+      handler: (device: DeviceItem, endpoint: string, data: Buffer | undefined) => Promise<MdmResponse>,
+    ): void;
+  },
+) {
+  const { signedDevice } = checkins;
+  const { command, deployment, payload } = service.entities;
+
+  async function connect(input: {
+    tenantUlid: string;
+    signature: string | undefined;
+    body: Buffer;
+    bearer: string | null;
+  }): Promise<MdmResponse> {
+    const resolved = await signedDevice(input.tenantUlid, input.signature, input.body, input.bearer);
+    if (!resolved.device) return resolved.response;
+    const current = resolved.device;
+    const { parseCommandResult, AppleProtocolError } = await apple();
+    let result: ReturnType<typeof parseCommandResult>;
+    try {
+      result = parseCommandResult(input.body);
+    } catch (error) {
+      if (error instanceof AppleProtocolError) return plain(400, error.message);
+      throw error;
+    }
+    const claimed =
+      result.identity.enrollmentType === 'BYOD' ? result.identity.enrollmentId : result.identity.udid;
+    const known = current.enrollmentType === 'BYOD' ? current.enrollmentId : current.udid;
+    if (result.identity.enrollmentType !== current.enrollmentType || (known && claimed !== known))
+      return plain(400, 'The message names another device than the one that signed it.');
+
+    const { tenantId, deviceId } = current;
+    // The head of the queue, and the one after it: a result is nearly always for the head.
+    const { data: queue } = await command.query.byDevice({ tenantId, deviceId }).go({ limit: 2 });
+    if (result.Status === 'Idle') return queue[0] ? commandResponse(queue[0]) : EMPTY;
+
+    const settled =
+      queue.find((c) => c.commandId === result.CommandUUID) ??
+      (result.CommandUUID && /^[0-9A-HJKMNP-TV-Z]{26}$/.test(result.CommandUUID)
+        ? (await command.get({ tenantId, deviceId, commandId: result.CommandUUID }).go()).data
+        : null);
+    const rest = queue.filter((c) => c.commandId !== settled?.commandId);
+    if (!settled) return rest[0] ? commandResponse(rest[0]) : EMPTY; // a repeat: nothing changes twice
+
+    if (result.Status === 'NotNow') {
+      await command
+        .patch({ tenantId, deviceId, commandId: settled.commandId })
+        .add({ notNowCount: 1 })
+        .set({ lastSentAt: options.now().toISOString() })
+        .go()
+        .catch(() => undefined); // settled meanwhile: nothing to defer
+      return EMPTY; // the device asks again (Idle) when it can; the command is still first
+    }
+
+    const now = options.now().toISOString();
+    const next: DeploymentState =
+      result.Status === 'Acknowledged'
+        ? settled.requestType === 'RemoveProfile'
+          ? 'REMOVED'
+          : 'INSTALLED'
+        : 'FAILED';
+    const expected: DeploymentState = settled.requestType === 'RemoveProfile' ? 'REMOVING' : 'PENDING';
+    const tracksDeployment = Boolean(
+      settled.payloadId && settled.policyId && settled.requestType !== 'DeclarativeManagement',
+    );
+    const errorChain = result.ErrorChain?.map((e) => ({
+      ErrorCode: e.ErrorCode,
+      ErrorDomain: e.ErrorDomain,
+      ...(e.LocalizedDescription ? { LocalizedDescription: e.LocalizedDescription } : {}),
+      ...(e.USEnglishDescription ? { USEnglishDescription: e.USEnglishDescription } : {}),
+    }));
+    const reason =
+      next === 'FAILED'
+        ? result.Status === 'CommandFormatError'
+          ? 'The device could not read the command (CommandFormatError).'
+          : (errorChain
+              ?.map(
+                (e) =>
+                  `${e.ErrorDomain} ${e.ErrorCode}${e.USEnglishDescription ? `: ${e.USEnglishDescription}` : e.LocalizedDescription ? `: ${e.LocalizedDescription}` : ''}`,
+              )
+              .join(' ← ') ?? 'The device reported an error without details.')
+        : undefined;
+
+    const settle = (withDeployment: boolean) =>
+      commit(service, (e) => [
+        e.command
+          .delete({ tenantId, deviceId, commandId: settled.commandId })
+          .where((a, { exists }) => exists(a.commandId)) // a racing repeat settles it once
+          .commit(),
+        ...(withDeployment
+          ? [
+              e.deployment
+                .patch({ tenantId, deviceId, payloadId: settled.payloadId! })
+                .set({
+                  state: next,
+                  updatedAt: now,
+                  ...(reason ? { reason } : {}),
+                  ...(errorChain ? { errorChain } : {}),
+                })
+                .remove(['commandId', ...(reason ? [] : (['reason'] as const))])
+                .where(
+                  (a, { eq }) =>
+                    `${eq(a.commandId, settled.commandId)} AND ${eq(a.state, expected as DeploymentState)}`,
+                )
+                .commit(),
+              e.deploymentCounter
+                .update({ tenantId, policyId: settled.policyId!, payloadId: settled.payloadId! })
+                .add({ [next]: 1 })
+                .subtract({ [expected]: 1 })
+                .commit(),
+            ]
+          : []),
+      ]);
+    try {
+      await settle(tracksDeployment);
+    } catch (error) {
+      // The deployment moved on (a newer version was queued): only the command goes.
+      if (!tracksDeployment) throw error;
+      await settle(false).catch(() => undefined);
+    }
+    return rest[0] ? commandResponse(rest[0]) : EMPTY;
+  }
+
+  // ------------------------------------------------------------------ declarative management
+
+  /** The declarations a device should run: its declaration deployments that are not removed. */
+  async function declarationSet(current: DeviceItem) {
+    const { tenantId, deviceId } = current;
+    const { data } = await deployment.query.byDevice({ tenantId, deviceId }).go({ pages: 'all' });
+    const live = data.filter(
+      (d: DeploymentItem) =>
+        d.payloadKind === 'DECLARATION' &&
+        (d.state === 'PENDING' || d.state === 'INSTALLED' || d.state === 'FAILED'),
+    );
+    const items = live.length
+      ? (await payload.get(live.map((d) => ({ tenantId, payloadId: d.payloadId }))).go()).data.filter(
+          (p): p is PayloadItem => Boolean(p),
+        )
+      : [];
+    const ddm = await import('@ade/apple/ddm');
+    const configurations = items.map((p) => ({
+      type: p.payloadType,
+      identifier: p.payloadId,
+      serverToken: `v${p.version}`,
+      payload: JSON.parse(p.settingsJson) as Record<string, unknown>,
+    }));
+    const ids = configurations.map((c) => c.identifier).sort();
+    const activation = ddm.simpleActivation(
+      'cloud.ade.activation.all',
+      ids.map((id, i) => `${id}:${configurations[i]!.serverToken}`).join(',') || 'none',
+      ids,
+    );
+    return {
+      ddm,
+      live,
+      set: { configurations, activations: [activation], assets: [], management: [] },
+    };
+  }
+
+  /** A `DeclarativeManagement` check-in: tokens, declaration items, one declaration, or a status report. */
+  async function declarativeCheckin(
+    current: DeviceItem,
+    endpoint: string,
+    data: Buffer | undefined,
+  ): Promise<MdmResponse> {
+    const json = (value: unknown): MdmResponse => ({
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(value),
+    });
+    const ddm = await import('@ade/apple/ddm');
+    let parsed: ReturnType<typeof ddm.parseDdmEndpoint>;
+    try {
+      parsed = ddm.parseDdmEndpoint(endpoint);
+    } catch (error) {
+      return plain(400, (error as Error).message);
+    }
+    const { set, live } = await declarationSet(current);
+    switch (parsed.kind) {
+      case 'tokens':
+        return json(ddm.tokensResponse(set, options.now()));
+      case 'declaration-items':
+        return json(ddm.declarationItemsResponse(set));
+      case 'declaration': {
+        const found = ddm.declarationResponse(set, endpoint);
+        return found ? json(found) : plain(404, 'No such declaration.');
+      }
+      case 'status': {
+        if (!data) return plain(400, 'A status report needs Data.');
+        let report: ReturnType<typeof ddm.parseStatusReport>;
+        try {
+          report = ddm.parseStatusReport(data);
+        } catch (error) {
+          return plain(400, (error as Error).message);
+        }
+        await applyStatus(current, live, set.configurations, report.declarations);
+        return EMPTY;
+      }
+    }
+    return plain(400, 'Unknown declarative-management endpoint.');
+  }
+
+  /** Status for the current version of a declaration settles its deployment (INSTALLED or FAILED). */
+  async function applyStatus(
+    current: DeviceItem,
+    live: DeploymentItem[],
+    configurations: { identifier: string; serverToken: string }[],
+    statuses: {
+      identifier: string;
+      active: boolean;
+      valid: string;
+      serverToken: string;
+      reasons: { code: string; description?: string }[];
+    }[],
+  ) {
+    const now = options.now().toISOString();
+    const tokens = new Map(configurations.map((c) => [c.identifier, c.serverToken]));
+    const changes = statuses.flatMap((s) => {
+      const d = live.find((x) => x.payloadId === s.identifier);
+      if (!d || tokens.get(s.identifier) !== s.serverToken) return []; // stale or unknown: ignore
+      const next: DeploymentState =
+        s.valid === 'invalid' ? 'FAILED' : s.active && s.valid === 'valid' ? 'INSTALLED' : d.state;
+      if (next === d.state) return [];
+      const reason =
+        next === 'FAILED'
+          ? s.reasons.map((r) => `${r.code}${r.description ? `: ${r.description}` : ''}`).join('; ') ||
+            'The device reported the declaration invalid.'
+          : undefined;
+      return [{ d, next, reason }];
+    });
+    for (let i = 0; i < changes.length; i += 40) {
+      const chunk = changes.slice(i, i + 40);
+      await commit(service, (e) =>
+        chunk.flatMap(({ d, next, reason }) => [
+          e.deployment
+            .patch({ tenantId: d.tenantId, deviceId: d.deviceId, payloadId: d.payloadId })
+            .set({ state: next, updatedAt: now, ...(reason ? { reason } : {}) })
+            .remove(reason ? [] : ['reason'])
+            .where((a, { eq }) => eq(a.state, d.state))
+            .commit(),
+          e.deploymentCounter
+            .update({ tenantId: d.tenantId, policyId: d.policyId, payloadId: d.payloadId })
+            .add({ [next]: 1 })
+            .subtract({ [d.state]: 1 })
+            .commit(),
+        ]),
+      );
+    }
+    void current;
+  }
+
+  checkins.handleDeclarative(declarativeCheckin);
+  return { connect, declarativeCheckin };
+}
+
+export type CommandOperations = ReturnType<typeof commandOperations>;

@@ -1,0 +1,24 @@
+/**
+ * PUT /mdm/t/{tenant}/connect — the ServerURL of every profile of that tenant (docs §5.4): the
+ * command channel. `Idle` gets the next queued command or an empty 200; results settle deployments.
+ * Authenticated like check-in (Mdm-Signature, bearer). Device-facing: no Apollo, no graphql.
+ */
+import { mdmRequest } from './checkin.ts';
+import { coreFromEnv } from './env.ts';
+import type { LambdaHandler } from './http.ts';
+
+type Core = ReturnType<typeof coreFromEnv>;
+
+export function createConnectHandler(core: Pick<Core, 'commands'>): LambdaHandler {
+  return async (event) => {
+    const result = await core.commands.connect(mdmRequest(event));
+    return { statusCode: result.status, headers: result.headers, body: result.body };
+  };
+}
+
+let handle: LambdaHandler | undefined;
+
+export const handler: LambdaHandler = (event, context) => {
+  handle ??= createConnectHandler(coreFromEnv());
+  return handle(event, context);
+};
