@@ -447,3 +447,18 @@ describe.skipIf(!hasYaml)('payload type list', () => {
     expect(payloadAllowsMultiple('com.apple.wifi.managed', 'iOS')).toBe(true);
   });
 });
+
+describe('plist values from JSON settings', () => {
+  it("turns <data> base64 and <date> ISO strings into Apple's types, nested ones too", async () => {
+    const { toPlistValues } = await import('./index.ts');
+    const cert = Buffer.from('certificate bytes');
+    const out = toPlistValues('com.apple.security.pkcs12', {
+      PayloadContent: cert.toString('base64'),
+      Password: 'x',
+    });
+    expect(out.PayloadContent).toEqual(cert);
+    expect(out.Password).toBe('x');
+    const rule = toPlistValues('com.apple.systempolicy.rule', { Expiration: '2027-01-01T00:00:00Z' });
+    expect(rule.Expiration).toEqual(new Date('2027-01-01T00:00:00Z'));
+  });
+});

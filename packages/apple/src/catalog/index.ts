@@ -20,6 +20,7 @@ import { type CatalogTarget, itemReason, keyReason } from './rules.ts';
 import type { CatalogPlatform, KeyDef, Platforms } from './types.ts';
 import { isDict, joinPath } from './validate.ts';
 
+export { toPlistValues } from './plist-values.ts';
 export type { CatalogEnrollment, CatalogTarget } from './rules.ts';
 export type { CatalogPlatform } from './types.ts';
 export { type PayloadProblem, validateDeclarationSettings, validatePayloadSettings } from './validate.ts';

@@ -119,6 +119,7 @@ export function deliveryOperations(
       const cached = signed.get(key);
       if (cached) return cached;
       const { configurationProfile } = await import('@ade/apple/mdm-commands');
+      const { toPlistValues } = await catalog();
       const { signProfile } = await apple();
       keys ??= pki.ensure(tenantId, 'Organisation');
       const identifier = profileIdentifier(tenantId, item.payloadId);
@@ -132,7 +133,7 @@ export function deliveryOperations(
             identifier: `${identifier}.1`,
             uuid: stableUuid(item.payloadId, String(item.version), variant, 'content'),
             displayName: item.displayName,
-            settings,
+            settings: toPlistValues(item.payloadType, settings),
           },
         ],
       });
