@@ -8,7 +8,7 @@
  */
 import { parsePlistDict } from '@ade/apple';
 import { workdir } from '@ade/apple/testing/tools';
-import { type Core, type DeviceItem, encodeScopedId, ulid } from '@ade/core';
+import { type DeviceItem, encodeScopedId, ulid } from '@ade/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { asTenant } from '../support/ade.ts';
 import { createTenantFixture, useTestCore } from '../support/core.ts';
@@ -365,5 +365,3 @@ describe('a rollout to many devices', () => {
     expect(commands).toBe(counts.PENDING);
   });
 });
-
-export type { Core };

@@ -52,8 +52,6 @@ export type PlanStep =
   | { kind: 'remove' }
   | { kind: 'none' };
 
-const LIVE: ReadonlySet<DeploymentState> = new Set(['PENDING', 'INSTALLED', 'FAILED']);
-
 /** The profile identifier a payload has on every device (RemoveProfile names it). */
 export function profileIdentifier(tenantId: string, payloadId: string): string {
   return `cloud.ade.${tenantId.slice(4).toLowerCase()}.payload.${payloadId.slice(4).toLowerCase()}`;
