@@ -1,20 +1,70 @@
 /**
  * A simulated Apple device speaking HTTP to the local runtime, as an iPhone or a Mac would: service
  * discovery, the enrollment POST (a CMS-signed plist), the web-authentication session, the profile,
- * then check-ins signed with the identity from the profile's PKCS#12. Signatures are made by the
- * openssl CLI, independent of the server's code.
+ * then check-ins signed with the identity from the profile's PKCS#12, and the command channel: `connect()`
+ * polls ServerURL and answers commands (device-commands.ts), running a Declarative Management sync over
+ * check-ins when told to (device-ddm.ts); `onPush()` is what an APNs notification triggers. Signatures
+ * are made by the openssl CLI, independent of the server's code.
  */
-import { buildPlist, parsePlistDict, readPkcs12 } from '@ade/apple';
-import { parseContentInfo } from '@ade/apple/cms';
+import { buildPlist, type PlistDict, parsePlistDict, readPkcs12 } from '@ade/apple';
 import { assertProfileMatchesSchema } from '@ade/apple/schema/payload-schema';
 import { workdir } from '@ade/apple/testing/tools';
+import {
+  type CommandExchange,
+  type CommandOutcome,
+  type CommandPolicy,
+  carryOut,
+  type InstalledProfile,
+  readCommand,
+} from './device-commands.ts';
+import { openSignedProfile, signDetached, signedContent } from './device-crypto.ts';
+import { type DdmSyncResult, DeclarativeDevice } from './device-ddm.ts';
+
+export type {
+  CommandAnswer,
+  CommandExchange,
+  CommandPolicy,
+  InstalledProfile,
+  ReceivedCommand,
+} from './device-commands.ts';
+export type { DdmSyncResult, HeldDeclaration } from './device-ddm.ts';
 
 export interface DeviceProfile {
   xml: string;
   mdm: Record<string, unknown>;
   identity: { certificatePem: string; privateKeyPem: string };
   signerSubject: string;
+  /** Certificates the signed profile carried (signer and chain); empty when signatures are not checked. */
+  signerCertificatePems: string[];
 }
+
+/** What an APNs MDM notification tells the device (the fake APNs passes it to `onPush`). */
+export interface PushNotification {
+  /** Device token, hex. */
+  token: string;
+  pushMagic: string;
+  topic: string;
+}
+
+export interface ConnectOptions {
+  /** Overrides `commandPolicy` for this session. */
+  policy?: CommandPolicy;
+  /** Send `Authorization: Bearer`; default: as the last check-in did (macOS device channel goes without). */
+  bearer?: boolean;
+}
+
+export interface ConnectResult {
+  /** The last HTTP status: 200 when the server ended the session with an empty body. */
+  status: number;
+  /** The last response body (empty on success; the refusal otherwise). */
+  body: string;
+  exchanges: CommandExchange[];
+  /** Set when an acknowledged DeclarativeManagement command made the device sync. */
+  ddm?: DdmSyncResult;
+}
+
+/** A server that keeps sending commands after this many answers is looping (e.g. re-sending a NotNow one). */
+const MAX_COMMANDS_PER_SESSION = 100;
 
 export interface DeviceSimulatorOptions {
   /**
@@ -27,6 +77,23 @@ export interface DeviceSimulatorOptions {
 export class DeviceSimulator {
   token: string | null = null;
   profile: DeviceProfile | null = null;
+  /** How the device names itself on the channel: from its accepted Authenticate/TokenUpdate (or set it). */
+  ids: { UDID: string } | { EnrollmentID: string } | null = null;
+  /** From the last accepted TokenUpdate: the APNs token (hex) and PushMagic the server must push with. */
+  pushToken: string | null = null;
+  pushMagic: string | null = null;
+  /** How the device answers commands; default: carry every command out. */
+  commandPolicy: CommandPolicy = () => 'Acknowledged';
+  /** Profiles installed by InstallProfile, by top-level PayloadIdentifier (the enrollment profile is not listed). */
+  readonly installedProfiles = new Map<string, InstalledProfile>();
+  /** Every command received and the answer given, across sessions. */
+  readonly commandLog: CommandExchange[] = [];
+  /** Pushes received: accepted ones led to a session. */
+  readonly pushLog: Array<PushNotification & { accepted: boolean }> = [];
+  readonly ddm = new DeclarativeDevice();
+  private lastBearer = true;
+  private sessions: Promise<unknown> = Promise.resolve();
+  private queuedPush: Promise<ConnectResult> | null = null;
 
   constructor(
     readonly server: string,
@@ -82,35 +149,16 @@ export class DeviceSimulator {
   acceptProfile(der: Buffer): DeviceProfile {
     if (this.options.verifyProfileSignature === false) {
       const xml = signedContent(der).toString('utf8');
-      return this.openProfile(xml, '');
+      return this.openProfile(xml, '', []);
     }
-    const w = workdir('ade-device-');
-    try {
-      w.write('profile.der', der);
-      // The signature must verify (trusting the chain the profile itself carries) and yield the plist.
-      w.openssl([
-        'cms',
-        '-verify',
-        '-inform',
-        'DER',
-        '-in',
-        'profile.der',
-        '-noverify',
-        '-out',
-        'profile.plist',
-        '-certsout',
-        'signers.pem',
-      ]);
-      const xml = w.read('profile.plist').toString('utf8');
-      const signerSubject = w.openssl(['x509', '-in', 'signers.pem', '-noout', '-subject']).toString().trim();
-      return this.openProfile(xml, signerSubject);
-    } finally {
-      w.remove();
-    }
+    // The signature must verify (trusting the chain the profile itself carries) and yield the plist. Its
+    // certificates are then the tenant's: later InstallProfile payloads must be signed within that chain.
+    const opened = openSignedProfile(der);
+    return this.openProfile(opened.content.toString('utf8'), opened.signerSubject, opened.certificatePems);
   }
 
   /** Checks the profile's plist against Apple's schema and opens the identity. */
-  private openProfile(xml: string, signerSubject: string): DeviceProfile {
+  private openProfile(xml: string, signerSubject: string, signerCertificatePems: string[]): DeviceProfile {
     const dict = parsePlistDict(xml);
     assertProfileMatchesSchema(dict, {
       userEnrollment: (dict.PayloadContent as Record<string, unknown>[]).some(
@@ -126,49 +174,175 @@ export class DeviceSimulator {
       mdm,
       identity: { certificatePem: contents.certificatePems[0]!, privateKeyPem: contents.privateKeyPem },
       signerSubject,
+      signerCertificatePems,
     };
     return this.profile;
   }
 
-  /** PUT CheckInURL, signed (Mdm-Signature: detached CMS by openssl) with the profile's identity. */
+  /**
+   * PUT CheckInURL, signed (Mdm-Signature: detached CMS by openssl) with the profile's identity. An accepted
+   * Authenticate or TokenUpdate teaches the device its ids and push token for `connect()` and `onPush()`.
+   */
   async checkIn(
     message: Record<string, unknown>,
     options: { bearer?: boolean; signWith?: { certificatePem: string; privateKeyPem: string } } = {},
   ) {
     const profile = this.profile!;
     const body = Buffer.from(buildPlist(message as never));
-    const signer = options.signWith ?? profile.identity;
-    const w = workdir('ade-checkin-');
-    let signature: string;
-    try {
-      w.write('body.plist', body);
-      w.write('id.pem', signer.certificatePem);
-      w.write('id.key', signer.privateKeyPem);
-      signature = w
-        .openssl([
-          'cms',
-          '-sign',
-          '-binary',
-          '-in',
-          'body.plist',
-          '-signer',
-          'id.pem',
-          '-inkey',
-          'id.key',
-          '-outform',
-          'DER',
-        ])
-        .toString('base64');
-    } finally {
-      w.remove();
+    const bearer = options.bearer !== false;
+    const response = await this.put(
+      profile.mdm.CheckInURL as string,
+      'application/x-apple-aspen-mdm-checkin',
+      body,
+      bearer,
+      options.signWith,
+    );
+    if (response.status === 200) this.learn(message, bearer);
+    return response;
+  }
+
+  /**
+   * One command-channel session (docs §5.4): PUT ServerURL `{ids, Status: Idle}`, then answer each command
+   * the server returns until it returns an empty 200. Sessions never overlap: a call waits for the one
+   * running. After acknowledging a DeclarativeManagement command the device syncs its declarations.
+   */
+  connect(options: ConnectOptions = {}): Promise<ConnectResult> {
+    const session = this.sessions.then(() => this.session(options));
+    this.sessions = session.catch(() => undefined);
+    return session;
+  }
+
+  /** What an APNs notification does: one more session; pushes while one is waiting share it. */
+  handlePush(): Promise<ConnectResult> {
+    if (this.queuedPush) return this.queuedPush;
+    const session = this.sessions.then(() => {
+      this.queuedPush = null;
+      return this.session({});
+    });
+    this.queuedPush = session;
+    this.sessions = session.catch(() => undefined);
+    return session;
+  }
+
+  /**
+   * The callback for a fake APNs: a notification for this device's token, with its PushMagic and Topic,
+   * starts a session (resolves with it); any other is ignored like a device would (resolves null).
+   */
+  readonly onPush = (push: PushNotification): Promise<ConnectResult | null> => {
+    const accepted =
+      this.pushToken !== null &&
+      push.token.toLowerCase() === this.pushToken &&
+      push.pushMagic === this.pushMagic &&
+      push.topic === this.profile?.mdm.Topic;
+    this.pushLog.push({ ...push, accepted });
+    return accepted ? this.handlePush() : Promise.resolve(null);
+  };
+
+  /** Declarations held after DDM syncs, by Identifier (with the status last reported). */
+  get declarations() {
+    return this.ddm.declarations;
+  }
+
+  private async session(options: ConnectOptions): Promise<ConnectResult> {
+    const profile = this.profile;
+    const ids = this.ids;
+    if (!profile || !ids) throw new Error('connect() needs an accepted profile and an accepted Authenticate');
+    const policy = options.policy ?? this.commandPolicy;
+    const bearer = options.bearer ?? this.lastBearer;
+    const exchanges: CommandExchange[] = [];
+    let syncRequested = false;
+    let answer: PlistDict = { ...ids, Status: 'Idle' };
+    for (;;) {
+      const response = await this.put(
+        profile.mdm.ServerURL as string,
+        'application/x-apple-aspen-mdm',
+        Buffer.from(buildPlist(answer)),
+        bearer,
+      );
+      if (response.status !== 200 || response.body.trim() === '') {
+        const result: ConnectResult = { ...response, exchanges };
+        if (response.status === 200 && syncRequested) result.ddm = await this.syncDeclarations(bearer);
+        return result;
+      }
+      if (exchanges.length >= MAX_COMMANDS_PER_SESSION)
+        throw new Error(`the server sent more than ${MAX_COMMANDS_PER_SESSION} commands in one session`);
+      const outcome = await this.answer(Buffer.from(response.body), policy);
+      exchanges.push(outcome.exchange);
+      this.commandLog.push(outcome.exchange);
+      syncRequested ||= outcome.declarativeSync !== undefined;
+      const { commandUuid, status, errorChain } = outcome.exchange;
+      answer = {
+        ...ids,
+        CommandUUID: commandUuid,
+        Status: status,
+        ...(errorChain ? { ErrorChain: errorChain as unknown as PlistDict[] } : {}),
+      };
     }
-    const response = await fetch(this.local(profile.mdm.CheckInURL as string), {
+  }
+
+  /** Reads a command, asks the policy, carries it out when the answer is Acknowledged. */
+  private async answer(
+    body: Buffer,
+    policy: CommandPolicy,
+  ): Promise<{ exchange: CommandExchange; declarativeSync?: CommandOutcome['declarativeSync'] }> {
+    const { received, formatError } = readCommand(body);
+    if (formatError) return { exchange: { ...received, status: 'CommandFormatError' } };
+    const decision = await policy(received);
+    if (typeof decision === 'object')
+      return { exchange: { ...received, status: 'Error', errorChain: decision.error } };
+    if (decision !== 'Acknowledged') return { exchange: { ...received, status: decision } };
+    const outcome = carryOut(received, {
+      trustPems:
+        this.options.verifyProfileSignature === false ? undefined : this.profile!.signerCertificatePems,
+      userEnrollment: this.profile!.mdm.EnrollmentMode === 'BYOD',
+      installedProfiles: this.installedProfiles,
+    });
+    const exchange: CommandExchange = { ...received, status: outcome.status };
+    if (outcome.errorChain) exchange.errorChain = outcome.errorChain;
+    return { exchange, declarativeSync: outcome.declarativeSync };
+  }
+
+  private syncDeclarations(bearer: boolean): Promise<DdmSyncResult> {
+    return this.ddm.sync(async (endpoint, data) =>
+      this.checkIn(
+        {
+          MessageType: 'DeclarativeManagement',
+          ...this.ids,
+          Endpoint: endpoint,
+          ...(data ? { Data: data } : {}),
+        },
+        { bearer },
+      ),
+    );
+  }
+
+  /** Remembers ids, push token and bearer use from an accepted check-in. */
+  private learn(message: Record<string, unknown>, bearer: boolean): void {
+    this.lastBearer = bearer;
+    if (message.MessageType !== 'Authenticate' && message.MessageType !== 'TokenUpdate') return;
+    if (typeof message.EnrollmentID === 'string') this.ids = { EnrollmentID: message.EnrollmentID };
+    else if (typeof message.UDID === 'string') this.ids = { UDID: message.UDID };
+    if (message.MessageType === 'TokenUpdate' && message.Token instanceof Uint8Array) {
+      this.pushToken = Buffer.from(message.Token).toString('hex');
+      this.pushMagic = typeof message.PushMagic === 'string' ? message.PushMagic : null;
+    }
+  }
+
+  /** PUT a body signed with the profile's identity (or `signWith`), bearer token if asked and known. */
+  private async put(
+    url: string,
+    contentType: string,
+    body: Buffer,
+    bearer: boolean,
+    signWith?: { certificatePem: string; privateKeyPem: string },
+  ): Promise<{ status: number; body: string }> {
+    const response = await fetch(this.local(url), {
       method: 'PUT',
       headers: {
-        'content-type': 'application/x-apple-aspen-mdm-checkin',
+        'content-type': contentType,
         'user-agent': 'MDM/1.0',
-        'mdm-signature': signature,
-        ...(options.bearer !== false && this.token ? { authorization: `Bearer ${this.token}` } : {}),
+        'mdm-signature': signDetached(body, signWith ?? this.profile!.identity),
+        ...(bearer && this.token ? { authorization: `Bearer ${this.token}` } : {}),
       },
       body,
     });
@@ -219,17 +393,4 @@ export function signedEnrollBody(fields: { PRODUCT: string; VERSION: string; LAN
   } finally {
     w.remove();
   }
-}
-
-/** The attached content of a CMS SignedData (ContentInfo → SignedData → encapContentInfo → eContent). */
-function signedContent(der: Buffer): Buffer {
-  interface Asn1Block {
-    valueBlock: { value: Asn1Block[] };
-    getValue?: () => ArrayBuffer;
-  }
-  const signedData = parseContentInfo(der).content as Asn1Block;
-  const eContent = signedData.valueBlock.value[2]?.valueBlock.value[1]?.valueBlock.value[0];
-  if (!eContent?.getValue) throw new Error('the profile has no attached content');
-  // A constructed (BER, chunked) OCTET STRING is concatenated by getValue().
-  return Buffer.from(eContent.getValue());
 }
