@@ -242,7 +242,7 @@ describe('device enrollment end to end', () => {
         udid,
         capabilities: {
           appsAndBooks: true,
-          scheduledOsUpdates: true,
+          scheduledOsUpdates: false, // softwareupdate.enforcement.specific is supervised-only on macOS
           macosAgent: true,
           serialNumberVisible: true,
         },

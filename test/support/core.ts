@@ -1,7 +1,7 @@
 /** Fluent fixtures over a real (local) database: a partner with tenants and keys, in one call. */
 import { randomBytes } from 'node:crypto';
 import { DeviceAssignmentClient } from '@ade/apple';
-import { type Actor, type Core, createCore, runAs } from '@ade/core';
+import { type Actor, type Core, type CoreOptions, createCore, runAs } from '@ade/core';
 import { ephemeralKeyManagement, hmacTokenSigner } from '@ade/core/secrets/index';
 import { useTestDatabase } from './database.ts';
 
@@ -17,7 +17,14 @@ export const TEST_PUBLIC_URL = 'https://mdm.test.example';
  * Registers this file's table and returns a getter for a core bound to it: secrets sealed with a
  * throwaway key, Apple's Device Assignment API at `appleUrl()` (a fake) when given.
  */
-export function useTestCore(options: { appleUrl?: () => string; now?: () => Date } = {}): () => Core {
+export function useTestCore(
+  options: {
+    appleUrl?: () => string;
+    now?: () => Date;
+    /** APNs for the tenant's push certificate (a fake APNs server), resolved when first used. */
+    push?: () => NonNullable<CoreOptions['push']>;
+  } = {},
+): () => Core {
   const db = useTestDatabase();
   let core: Core | undefined;
   return () => {
@@ -26,6 +33,7 @@ export function useTestCore(options: { appleUrl?: () => string; now?: () => Date
       tokenSigner: hmacTokenSigner(randomBytes(32)),
       publicUrl: TEST_PUBLIC_URL,
       now: options.now,
+      ...(options.push ? { push: (certificate) => options.push!()(certificate) } : {}),
       deviceAssignment: (credentials) =>
         new DeviceAssignmentClient({
           credentials,

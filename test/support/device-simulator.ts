@@ -190,6 +190,11 @@ export class DeviceSimulator {
     const profile = this.profile!;
     const body = Buffer.from(buildPlist(message as never));
     const bearer = options.bearer !== false;
+    // A device knows its own push token: a push may arrive before the server has answered the TokenUpdate.
+    if (message.MessageType === 'TokenUpdate' && message.Token instanceof Uint8Array) {
+      this.pushToken = Buffer.from(message.Token).toString('hex');
+      this.pushMagic = typeof message.PushMagic === 'string' ? message.PushMagic : null;
+    }
     const response = await this.put(
       profile.mdm.CheckInURL as string,
       'application/x-apple-aspen-mdm-checkin',

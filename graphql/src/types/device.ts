@@ -16,7 +16,7 @@ const DeviceStatus = builder.enumType('DeviceStatus', {
 });
 
 const Capabilities = builder
-  .objectRef<ReturnType<typeof deviceCapabilities>>('DeviceCapabilities')
+  .objectRef<Awaited<ReturnType<typeof deviceCapabilities>>>('DeviceCapabilities')
   .implement({
     description: 'What management can do on this device (from its enrollment type and platform).',
     fields: (t) => ({

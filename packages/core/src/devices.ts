@@ -8,6 +8,7 @@ import type { AdeService, DeviceItem } from './entities/service.ts';
 import { AppError } from './errors.ts';
 import { type PageArgs, paginate } from './pagination.ts';
 import type { DeliveryOperations } from './payloads/delivery.ts';
+import { catalog, targetOf } from './payloads/targets.ts';
 import type { PolicyReads } from './policies/tree.ts';
 import { authorizeInTenant } from './tenancy.ts';
 import { commit, failedAt } from './transaction.ts';
@@ -119,15 +120,28 @@ export function deviceOperations(service: AdeService, policies: PolicyReads, del
   return { get, list, move, unenroll };
 }
 
-/** What a portal may offer for a device: it follows from the enrollment type and the platform. */
-export function deviceCapabilities(item: Pick<DeviceItem, 'enrollmentType' | 'platform'>) {
+/**
+ * What a portal may offer for a device: it follows from the enrollment type and the platform, and
+ * where Apple's schemas decide, from the catalogue: scheduled OS updates are the
+ * softwareupdate.enforcement.specific declaration (device enrollments on iOS/visionOS; supervised
+ * only on macOS, so not for an unsupervised ADDE Mac), erasing is the EraseDevice command.
+ */
+export async function deviceCapabilities(
+  item: Pick<DeviceItem, 'enrollmentType' | 'platform' | 'osVersion'>,
+) {
   const adde = item.enrollmentType === 'ADDE';
+  const target = targetOf(item);
+  const { declarationEligibility, commandEligibility } = await catalog();
+  const allowed = (verdict: { status: string } | null) =>
+    verdict !== null && verdict.status !== 'UNSUPPORTED';
   return {
     appsAndBooks: adde, // device-assigned VPP apps need device enrollment
-    scheduledOsUpdates: adde, // softwareupdate.enforcement declarations are not allowed under User Enrollment
+    scheduledOsUpdates: allowed(
+      target && declarationEligibility('com.apple.configuration.softwareupdate.enforcement.specific', target),
+    ),
     macosAgent: adde && item.platform === 'macOS',
     serialNumberVisible: adde,
-    eraseDevice: adde,
+    eraseDevice: allowed(target && commandEligibility('EraseDevice', target)),
     managedAppsAndAccounts: true,
   };
 }

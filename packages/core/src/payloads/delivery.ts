@@ -52,6 +52,13 @@ export type PlanStep =
   | { kind: 'remove' }
   | { kind: 'none' };
 
+/** Whether a transition changes the declarations a device runs (so it must sync): not for UNSUPPORTED ones. */
+function changesDeclarations(t: Transition): boolean {
+  if (t.payload.kind !== 'DECLARATION') return false;
+  const wasLive = t.previous && ['PENDING', 'INSTALLED', 'FAILED'].includes(t.previous.state);
+  return t.next.state === 'PENDING' || Boolean(wasLive);
+}
+
 /** The profile identifier a payload has on every device (RemoveProfile names it). */
 export function profileIdentifier(tenantId: string, payloadId: string): string {
   return `cloud.ade.${tenantId.slice(4).toLowerCase()}.payload.${payloadId.slice(4).toLowerCase()}`;
@@ -326,7 +333,7 @@ export function deliveryOperations(
       const t = await transitionFor(step, item, target, prior, build);
       if (t) transitions.push(t);
     }
-    const declarationsChanged = transitions.some((t) => t.payload.kind === 'DECLARATION');
+    const declarationsChanged = transitions.some(changesDeclarations);
     await writeTransitions(transitions, declarationsChanged ? [target] : []);
     const queued = transitions.filter((t) => t.next.command).length + (declarationsChanged ? 1 : 0);
     if (queued) await notify(tenantId, [target]);
@@ -491,7 +498,7 @@ export function deliveryOperations(
       }
       const now = options.now().toISOString();
       const syncs = await declarationSyncs(
-        transitions.filter((t) => t.payload.kind === 'DECLARATION').map((t) => t.device),
+        transitions.filter(changesDeclarations).map((t) => t.device),
         now,
       );
       await commit(service, (e) => [

@@ -1,0 +1,369 @@
+/**
+ * Payload delivery end to end, over HTTP through the local runtime: a BYOD iPhone, an ADDE iPhone and
+ * an ADDE Mac enroll into one policy tree (simulated devices, real captures, real signatures); a fake
+ * APNs server receives our pushes (HTTP/2, client certificate) and tells each device to connect; each
+ * device installs, defers or refuses what it gets, as the test tells it. Every state is checked in
+ * GraphQL: INSTALLED, PENDING after NotNow, FAILED with Apple's error chain, UNSUPPORTED never sent,
+ * REMOVED after RemoveProfile, and a software-update declaration over declarative management.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { buildPlist } from '@ade/apple';
+import { createApnsClient } from '@ade/apple/apns';
+import { ENROLL_CAPTURE_PATH } from '@ade/apple/testing/tools';
+import { encodeScopedId } from '@ade/core';
+import { createAuthHandler } from '@ade/functions/auth';
+import { createCheckinHandler } from '@ade/functions/checkin';
+import { createConnectHandler } from '@ade/functions/connect';
+import { createDiscoveryHandler } from '@ade/functions/discovery';
+import { createEnrollHandler } from '@ade/functions/enroll';
+import { createGraphQLHandler } from '@ade/functions/graphql';
+import type { LambdaHandler } from '@ade/functions/http';
+import type { FunctionName } from '@ade/functions/routes';
+import { type LocalServer, startLocalServer } from '@ade/local/server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeApns } from '../fakes/apns.ts';
+import { asTenant } from '../support/ade.ts';
+import { createTenantFixture, useTestCore } from '../support/core.ts';
+import { signDetached } from '../support/device-crypto.ts';
+import { DeviceSimulator, signedEnrollBody } from '../support/device-simulator.ts';
+import { gqlOk } from '../support/graphql.ts';
+
+let apns: FakeApns;
+const core = useTestCore({
+  push: () => (certificate) =>
+    createApnsClient({ ...certificate, endpoint: apns.url, ca: apns.caPem, retryDelayMs: 10 }),
+});
+let server: LocalServer;
+let f: Awaited<ReturnType<typeof createTenantFixture>>;
+let topic: string;
+const ids = { corp: '', sales: '', engineering: '' };
+const SOFTWARE_UPDATE = 'com.apple.configuration.softwareupdate.enforcement.specific';
+
+async function policy(parentId: string, name: string) {
+  return (await asTenant(core(), f, () => core().policies.create({ parentId, name }))).policyId;
+}
+
+async function addPayload(policyId: string, payloadType: string, settings: unknown) {
+  const data = await gqlOk(
+    core(),
+    f.tenantAdminKey,
+    `mutation($p: ID!, $t: String!, $s: String!) { addPayload(input: { policyId: $p, payloadType: $t, settings: $s }) { change { payload { id eligibility { platform enrollmentType status reason droppedKeys } } rollout { status } } errors { code path message } } }`,
+    { p: encodeScopedId(f.tenantId, policyId), t: payloadType, s: JSON.stringify(settings) },
+  );
+  expect(data.addPayload.errors).toEqual([]);
+  return data.addPayload.change.payload as {
+    id: string;
+    eligibility: { platform: string; enrollmentType: string; status: string }[];
+  };
+}
+
+/** Discovery → 401 → sign-in → profile → Authenticate → TokenUpdate, with the push token registered at the fake APNs. */
+async function enroll(
+  type: 'USER' | 'DEVICE',
+  policyId: string,
+  device: { body: Buffer; family: string; product: string; os: string; build: string },
+  prepare: (sim: DeviceSimulator) => void = () => {},
+) {
+  const domain = `${type.toLowerCase()}-${f.tenantId.slice(-8).toLowerCase()}.example`;
+  // One configuration per policy: the second ADDE device enrolls through the same one.
+  const { item } = await asTenant(core(), f, () =>
+    core().adeConfigurations.set({
+      policyId,
+      enrollmentType: type,
+      domains: [domain],
+      authMethod: 'MANAGED_APPLE_ACCOUNT',
+      enabled: true,
+    }),
+  );
+  const sim = new DeviceSimulator(server.url, device.body, device.family);
+  prepare(sim); // how it will answer: the push after TokenUpdate starts its first session
+  const user = `${device.family.toLowerCase()}-${randomUUID().slice(0, 6)}@${domain}`;
+  const baseUrl = (await sim.discover(item.discoveryId, user)).body.Servers![0]!.BaseURL;
+  const challenge = await sim.enroll(baseUrl);
+  await sim.signIn(/url="([^"]+)"/.exec(challenge.headers.get('www-authenticate')!)![1]!, user);
+  sim.acceptProfile(Buffer.from(await (await sim.enroll(baseUrl)).arrayBuffer()));
+  const identity =
+    type === 'USER' ? { EnrollmentID: randomUUID().toUpperCase() } : { UDID: randomUUID().toUpperCase() };
+  const bearer = device.family !== 'Mac'; // macOS device channel sends no bearer
+  expect(
+    (
+      await sim.checkIn(
+        {
+          MessageType: 'Authenticate',
+          Topic: topic,
+          ...identity,
+          OSVersion: device.os,
+          BuildVersion: device.build,
+          ProductName: device.product,
+          ...(type === 'DEVICE' ? { SerialNumber: `C02${randomUUID().slice(0, 8).toUpperCase()}` } : {}),
+        },
+        { bearer },
+      )
+    ).status,
+  ).toBe(200);
+  const token = randomBytes(32);
+  apns.register(token.toString('hex'), (push) => void sim.onPush(push));
+  const update = await sim.checkIn(
+    { MessageType: 'TokenUpdate', Topic: topic, ...identity, Token: token, PushMagic: randomUUID() },
+    { bearer },
+  );
+  expect(update.status).toBe(200);
+  const deviceId = (
+    await core().service.entities.device.query.byPolicy({ tenantId: f.tenantId, policyId }).go()
+  ).data.find((d) => d.managedAppleId === user)!.deviceId;
+  return { sim, deviceId: encodeScopedId(f.tenantId, deviceId) };
+}
+
+async function deployments(deviceId: string) {
+  const data = await gqlOk(
+    core(),
+    f.tenantAdminKey,
+    `query($id: ID!) { node(id: $id) { ... on Device { deployments(first: 50) { nodes { state reason droppedKeys errorChain payload { payloadType } } } } } }`,
+    { id: deviceId },
+  );
+  return Object.fromEntries(
+    (
+      data.node.deployments.nodes as {
+        payload: { payloadType: string } | null;
+        state: string;
+        reason: string | null;
+        errorChain: string | null;
+        droppedKeys: string[];
+      }[]
+    )
+      .filter((d) => d.payload)
+      .map((d) => [d.payload!.payloadType, d]),
+  );
+}
+
+async function summary(policyId: string) {
+  const data = await gqlOk(
+    core(),
+    f.tenantAdminKey,
+    `query($id: ID!) { node(id: $id) { ... on Policy { deploymentSummary { payloadId counts { pending installed failed unsupported removing removed } } } } }`,
+    { id: encodeScopedId(f.tenantId, policyId) },
+  );
+  return data.node.deploymentSummary as { payloadId: string; counts: Record<string, number> }[];
+}
+
+describe('payload delivery to a BYOD iPhone, an ADDE iPhone and an ADDE Mac in one tree', () => {
+  let iphone: Awaited<ReturnType<typeof enroll>>;
+  let addePhone: Awaited<ReturnType<typeof enroll>>;
+  let mac: Awaited<ReturnType<typeof enroll>>;
+  let restrictions: string;
+  let softwareUpdate: string;
+
+  beforeAll(async () => {
+    apns = await FakeApns.start();
+    f = await createTenantFixture(core(), 'Delivery Org');
+    const handlers: Record<FunctionName, LambdaHandler> = {
+      graphql: createGraphQLHandler(core()),
+      discovery: createDiscoveryHandler(core()),
+      enroll: createEnrollHandler(core(), (redeemed) => core().profiles.issue(redeemed)),
+      auth: createAuthHandler(core()),
+      checkin: createCheckinHandler(core()),
+      connect: createConnectHandler(core()),
+    };
+    server = await startLocalServer({ loadHandler: async (name) => handlers[name] });
+    const push = apns.issuePushCertificate();
+    topic = push.topic;
+    await gqlOk(
+      core(),
+      f.tenantAdminKey,
+      `mutation($t: ID!, $c: String!, $k: String!) { uploadPushCertificate(input: { tenantId: $t, certificatePem: $c, privateKeyPem: $k }) { errors { code message } } }`,
+      { t: f.tenantId, c: push.certificatePem, k: push.privateKeyPem },
+    );
+    ids.corp = await policy(f.rootPolicyId, 'Corp');
+    ids.sales = await policy(ids.corp, 'Sales (BYOD)');
+    ids.engineering = await policy(ids.corp, 'Engineering (ADDE)');
+    const added = await addPayload(ids.corp, 'com.apple.applicationaccess', {
+      allowCamera: false,
+      allowScreenShot: false,
+    });
+    restrictions = added.id;
+    // Before any device: the catalogue says what BYOD will not take.
+    expect(added.eligibility.find((e) => e.platform === 'iOS' && e.enrollmentType === 'BYOD')!.status).toBe(
+      'PARTIAL',
+    );
+    softwareUpdate = (
+      await addPayload(ids.corp, SOFTWARE_UPDATE, {
+        TargetOSVersion: '18.3',
+        TargetLocalDateTime: '2026-12-01T02:00:00',
+      })
+    ).id;
+
+    iphone = await enroll('USER', ids.sales, {
+      body: readFileSync(ENROLL_CAPTURE_PATH),
+      family: 'iPhone',
+      product: 'iPhone12,1',
+      os: '18.1',
+      build: '22B83',
+    });
+    let deferredOnce = false;
+    addePhone = await enroll(
+      'DEVICE',
+      ids.engineering,
+      {
+        body: signedEnrollBody({ PRODUCT: 'iPhone17,2', VERSION: '22B83' }),
+        family: 'iPhone',
+        product: 'iPhone17,2',
+        os: '18.1',
+        build: '22B83',
+      },
+      (sim) => {
+        sim.commandPolicy = (c) => {
+          if (c.requestType !== 'InstallProfile' || deferredOnce) return 'Acknowledged';
+          deferredOnce = true;
+          return 'NotNow';
+        };
+      },
+    );
+    mac = await enroll(
+      'DEVICE',
+      ids.engineering,
+      {
+        body: signedEnrollBody({ PRODUCT: 'Mac15,3', VERSION: '24B83' }),
+        family: 'Mac',
+        product: 'Mac15,3',
+        os: '15.1',
+        build: '24B83',
+      },
+      (sim) => {
+        sim.commandPolicy = (c) =>
+          c.requestType === 'InstallProfile'
+            ? {
+                error: [
+                  {
+                    ErrorCode: 4001,
+                    ErrorDomain: 'MCInstallationErrorDomain',
+                    USEnglishDescription: 'Profile installation failed.',
+                  },
+                ],
+              }
+            : 'Acknowledged';
+      },
+    );
+    // The sessions the enrollment pushes started have ended.
+    await Promise.all([iphone, addePhone, mac].map((d) => d.sim.handlePush()));
+  });
+  afterAll(async () => {
+    await server?.close();
+    await apns?.close();
+  });
+
+  it('pushes over APNs when work is queued, with the topic and the device’s PushMagic', async () => {
+    const tokens = new Set(apns.delivered.map((d) => d.token));
+    for (const d of [iphone, addePhone, mac]) expect(tokens.has(d.sim.pushToken!)).toBe(true);
+    for (const d of apns.delivered) expect(d.topic).toBe(topic);
+    for (const d of [iphone, addePhone, mac]) expect(d.sim.pushLog.some((p) => p.accepted)).toBe(true);
+  });
+
+  it('BYOD iPhone: installs the restrictions without the keys User Enrollment forbids; the update declaration is UNSUPPORTED and never sent', async () => {
+    expect(iphone.sim.installedProfiles.size).toBe(1);
+    const states = await deployments(iphone.deviceId);
+    expect(states['com.apple.applicationaccess']).toMatchObject({
+      state: 'INSTALLED',
+      droppedKeys: ['allowCamera'],
+    });
+    expect(states[SOFTWARE_UPDATE]!.state).toBe('UNSUPPORTED');
+    expect(states[SOFTWARE_UPDATE]!.reason).toBeTruthy();
+    expect(iphone.sim.commandLog.some((c) => c.requestType === 'DeclarativeManagement')).toBe(false);
+    expect(iphone.sim.declarations.size).toBe(0);
+  });
+
+  it('ADDE iPhone: NotNow keeps the profile PENDING and offers it again; the declaration becomes INSTALLED over DDM', async () => {
+    // The push after TokenUpdate started a session: the profile was deferred there, then offered again.
+    const log = addePhone.sim.commandLog.filter((e) => e.requestType === 'InstallProfile');
+    expect(log.map((e) => e.status)).toEqual(['NotNow', 'Acknowledged']);
+    expect(log[0]!.commandUuid).toBe(log[1]!.commandUuid); // the same command, offered on the next Idle
+    const states = await deployments(addePhone.deviceId);
+    expect(states['com.apple.applicationaccess']).toMatchObject({ state: 'INSTALLED', droppedKeys: [] });
+    expect(states[SOFTWARE_UPDATE]!.state).toBe('INSTALLED');
+    const capabilities = await gqlOk(
+      core(),
+      f.tenantAdminKey,
+      `query($a: ID!, $b: ID!, $m: ID!) { a: node(id: $a) { ... on Device { capabilities { scheduledOsUpdates eraseDevice } } } b: node(id: $b) { ... on Device { capabilities { scheduledOsUpdates eraseDevice } } } m: node(id: $m) { ... on Device { capabilities { scheduledOsUpdates eraseDevice } } } }`,
+      { a: addePhone.deviceId, b: iphone.deviceId, m: mac.deviceId },
+    );
+    expect(capabilities.a.capabilities).toEqual({ scheduledOsUpdates: true, eraseDevice: true });
+    expect(capabilities.b.capabilities).toEqual({ scheduledOsUpdates: false, eraseDevice: false });
+    expect(capabilities.m.capabilities.scheduledOsUpdates).toBe(false);
+    const held = [...addePhone.sim.declarations.values()].find((d) => d.type === SOFTWARE_UPDATE);
+    expect(held?.payload).toMatchObject({ TargetOSVersion: '18.3' });
+  });
+
+  it('ADDE Mac: an Error answer is FAILED with the error chain; the update declaration is UNSUPPORTED (supervised only on macOS)', async () => {
+    const states = await deployments(mac.deviceId);
+    expect(states['com.apple.applicationaccess']!.state).toBe('FAILED');
+    expect(states['com.apple.applicationaccess']!.reason).toContain('MCInstallationErrorDomain 4001');
+    expect(JSON.parse(states['com.apple.applicationaccess']!.errorChain!)[0]).toMatchObject({
+      ErrorCode: 4001,
+    });
+    expect(states[SOFTWARE_UPDATE]!.state).toBe('UNSUPPORTED');
+    expect(states[SOFTWARE_UPDATE]!.reason).toMatch(/supervised/i);
+    expect(mac.sim.commandLog.some((c) => c.requestType === 'DeclarativeManagement')).toBe(false);
+  });
+
+  it('a changed declaration is synced again; one the device rejects is FAILED with its reason', async () => {
+    addePhone.sim.ddm.unsupportedTypes.add(SOFTWARE_UPDATE);
+    const data = await gqlOk(
+      core(),
+      f.tenantAdminKey,
+      `mutation($id: ID!, $s: String!) { updatePayload(input: { id: $id, settings: $s }) { change { payload { version } } errors { code message } } }`,
+      {
+        id: softwareUpdate,
+        s: JSON.stringify({ TargetOSVersion: '18.4', TargetLocalDateTime: '2026-12-08T02:00:00' }),
+      },
+    );
+    expect(data.updatePayload.change.payload.version).toBe(2);
+    await addePhone.sim.handlePush(); // the push the rollout sent may have started it already
+    const states = await deployments(addePhone.deviceId);
+    expect(states[SOFTWARE_UPDATE]!.state).toBe('FAILED');
+    expect(states[SOFTWARE_UPDATE]!.reason).toMatch(/ConfigurationNotSupported/);
+    expect((await deployments(iphone.deviceId))[SOFTWARE_UPDATE]!.state).toBe('UNSUPPORTED');
+  });
+
+  it('a repeated result changes nothing twice', async () => {
+    const settled = mac.sim.commandLog.find((c) => c.requestType === 'InstallProfile')!;
+    const before = await summary(ids.corp);
+    const body = Buffer.from(
+      buildPlist({
+        ...(mac.sim.ids as Record<string, string>),
+        CommandUUID: settled.commandUuid,
+        Status: 'Acknowledged',
+      }),
+    );
+    const url = new URL(mac.sim.profile!.mdm.ServerURL as string);
+    const response = await fetch(`${server.url}${url.pathname}`, {
+      method: 'PUT',
+      headers: {
+        'content-type': 'application/x-apple-aspen-mdm',
+        'mdm-signature': signDetached(body, mac.sim.profile!.identity),
+      },
+      body,
+    });
+    expect(response.status).toBe(200);
+    expect(await summary(ids.corp)).toEqual(before);
+    expect((await deployments(mac.deviceId))['com.apple.applicationaccess']!.state).toBe('FAILED');
+  });
+
+  it('counts every state per policy × payload, and removal ends in REMOVED on the devices that had it', async () => {
+    const counts = Object.fromEntries((await summary(ids.corp)).map((s) => [s.payloadId, s.counts]));
+    expect(counts[restrictions]).toMatchObject({ installed: 2, failed: 1, pending: 0 });
+    expect(counts[softwareUpdate]).toMatchObject({ installed: 0, failed: 1, unsupported: 2, pending: 0 });
+
+    await gqlOk(
+      core(),
+      f.tenantAdminKey,
+      `mutation($id: ID!) { removePayload(input: { id: $id }) { errors { code } } }`,
+      { id: restrictions },
+    );
+    await Promise.all([iphone, addePhone, mac].map((d) => d.sim.connect()));
+    expect(iphone.sim.installedProfiles.size).toBe(0);
+    expect(addePhone.sim.installedProfiles.size).toBe(0);
+    const after = Object.fromEntries((await summary(ids.corp)).map((s) => [s.payloadId, s.counts]));
+    // The Mac never had it installed: its RemoveProfile is answered with an error (not installed).
+    expect(after[restrictions]).toMatchObject({ removed: 2, installed: 0, pending: 0 });
+  });
+});
