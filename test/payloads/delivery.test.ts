@@ -344,12 +344,19 @@ describe('a rollout to many devices', () => {
       (s) => s.payloadId === payload.payloadId,
     )!.counts;
     expect(halfway.PENDING + halfway.UNSUPPORTED).toBe(first.processed);
+    const running = async () =>
+      (await core().service.entities.rollout.query.running({}).go({ pages: 'all' })).data.map(
+        (r) => r.rolloutId,
+      );
+    expect(await running()).toContain(rollout.rolloutId); // the worker finds it
+    // A mutation's own run and the worker's pass resume at once.
     const runs = await Promise.allSettled([
       core().delivery.runRollout(f.tenantId, rollout.rolloutId),
-      core().delivery.runRollout(f.tenantId, rollout.rolloutId),
+      core().delivery.resumeAll(Date.now() + 60_000),
     ]);
     expect(runs.some((r) => r.status === 'fulfilled')).toBe(true);
     const done = await core().delivery.runRollout(f.tenantId, rollout.rolloutId);
+    expect(await running()).not.toContain(rollout.rolloutId); // DONE leaves the sparse index
     expect(done).toMatchObject({ status: 'DONE', processed: 90 });
 
     let commands = 0;

@@ -17,6 +17,6 @@ export { CALLBACK, MAX_PASSCODE_ATTEMPTS, type PageState } from './enrollment/we
 export type * from './entities/service.ts';
 export * from './errors.ts';
 export * from './ids.ts';
-export type { CoreOptions } from './options.ts';
+export type { CoreOptions, MdmPush, PushNotifier, PushOutcome } from './options.ts';
 export * from './pagination.ts';
 export * from './tenancy.ts';

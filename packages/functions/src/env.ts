@@ -4,7 +4,7 @@
  * management for secrets (ADE_KMS_KEY_ID in AWS, ADE_LOCAL_KEY_FILE locally) and the access-token
  * signing key (ADE_TOKEN_SIGNING_KEY in AWS, derived from the local key file locally).
  */
-import { type Core, createCore, createDatabase } from '@ade/core';
+import { type Core, createCore, createDatabase, type PushNotifier } from '@ade/core';
 import {
   type KeyManagement,
   keyManagementFromEnv,
@@ -44,6 +44,20 @@ function tokenSignerFromEnvLazily(): TokenSigner {
   return { sign: (data) => resolve().sign(data), verify: (data, mac) => resolve().verify(data, mac) };
 }
 
+/**
+ * APNs for a tenant's push certificate (api.push.apple.com; the sandbox with ADE_APNS_SANDBOX=1).
+ * The HTTP/2 client loads when the first push is sent: most requests never push.
+ */
+function apnsFromEnv(certificate: { certificatePem: string; privateKeyPem: string }): PushNotifier {
+  const client = import('@ade/apple/apns').then(({ createApnsClient }) =>
+    createApnsClient({ ...certificate, sandbox: process.env.ADE_APNS_SANDBOX === '1' }),
+  );
+  return {
+    send: async (pushes) => (await client).send(pushes),
+    close: async () => (await client).close(),
+  };
+}
+
 let core: Core | undefined;
 
 /** One core per process (Lambda container), built on first use. */
@@ -53,7 +67,13 @@ export function coreFromEnv(): Core {
       tableName: requireEnv('ADE_TABLE_NAME'),
       endpoint: process.env.ADE_DYNAMODB_ENDPOINT || undefined,
     }),
-    { keys: keysFromEnv(), tokenSigner: tokenSignerFromEnvLazily(), publicUrl: requireEnv('ADE_PUBLIC_URL') },
+    {
+      keys: keysFromEnv(),
+      tokenSigner: tokenSignerFromEnvLazily(),
+      publicUrl: requireEnv('ADE_PUBLIC_URL'),
+      // ADE_APNS=off: no pushes (the local runtime, which cannot reach Apple); devices still poll.
+      ...(process.env.ADE_APNS === 'off' ? {} : { push: apnsFromEnv }),
+    },
   );
   return core;
 }

@@ -74,6 +74,19 @@ export const routes: readonly Route[] = [
   { key: 'PUT /mdm/t/{tenant}/connect', function: 'connect' },
 ];
 
+/** Functions no route reaches: run on a schedule (infra: a cron per entry; `pnpm dev`: a timer). */
+export const scheduledFunctions = {
+  rollouts: {
+    handler: 'packages/functions/src/rollouts.handler',
+    /** EventBridge Scheduler expression. */
+    schedule: 'rate(1 minute)',
+    /** Local runtime: how often `pnpm dev` runs it. */
+    localEveryMs: 5_000,
+    memoryMb: 1024, // signs profiles for many devices
+    timeoutSeconds: 300,
+  },
+} as const;
+
 /** Loads a function's handler module (local runtime; Lambda loads the file itself). */
 export const handlerModules: Record<FunctionName, () => Promise<{ handler: LambdaHandler }>> = {
   graphql: () => import('./graphql.ts'),

@@ -35,6 +35,8 @@ process.env.ADE_DYNAMODB_ENDPOINT = dynamo.endpoint;
 process.env.ADE_PUBLIC_URL ??= `http://localhost:${port}`;
 // Secrets (ADE token keys and credentials) are sealed with a key kept beside the data (0600).
 process.env.ADE_LOCAL_KEY_FILE ??= join(dataDir, 'master.key');
+// Apple's push service is not reachable from a laptop runtime: queued commands wait for the device.
+process.env.ADE_APNS ??= 'off';
 
 const { coreFromEnv } = await import('@ade/functions');
 const { ensureTable } = await import('./table.ts');
@@ -57,6 +59,21 @@ try {
   console.error(code === 'EADDRINUSE' ? `Port ${port} is in use; set PORT to another port.` : error);
   process.exit(1);
 }
+// Scheduled functions run on timers here (EventBridge in AWS): e.g. the rollout worker.
+const { scheduledFunctions } = await import('@ade/functions/routes');
+const { createRolloutWorker } = await import('@ade/functions/rollouts');
+const rolloutWorker = createRolloutWorker(core);
+let workerBusy = false;
+const workerTimer = setInterval(() => {
+  if (workerBusy) return;
+  workerBusy = true;
+  rolloutWorker({})
+    .catch((error) => console.error('rollout worker:', error))
+    .finally(() => {
+      workerBusy = false;
+    });
+}, scheduledFunctions.rollouts.localEveryMs);
+workerTimer.unref();
 const graphqlUrl = `${server.url.replace('127.0.0.1', 'localhost')}/graphql`;
 mkdirSync(dataDir, { recursive: true });
 // Scripts (e.g. `pnpm bootstrap:partner`) find the running stack's database through this file too.
@@ -83,6 +100,7 @@ async function stop(signal: string) {
   if (stopping) return;
   stopping = true;
   console.log(`\n${signal}: stopping…`);
+  clearInterval(workerTimer);
   await server.close();
   await dynamo.stop();
   process.exit(0);

@@ -168,6 +168,19 @@ export const rolloutEntity = (config: EntityConfig) =>
           pk: { field: 'pk', composite: ['tenantId'], template: 'T#${tenantId}', casing: 'none' },
           sk: { field: 'sk', composite: ['rolloutId'], template: 'ROLLOUT#${rolloutId}', casing: 'none' },
         },
+        // Unfinished rollouts of every tenant, for the worker that carries them on (a sparse index:
+        // only RUNNING rollouts have its keys). The operator's index; the tenant leads its sort key.
+        running: {
+          index: 'gsi2',
+          condition: (attributes) => attributes.status === 'RUNNING',
+          pk: { field: 'gsi2pk', composite: [], template: 'ROLLOUTS#RUNNING', casing: 'none' },
+          sk: {
+            field: 'gsi2sk',
+            composite: ['status', 'tenantId', 'rolloutId'],
+            template: '${status}#T#${tenantId}#${rolloutId}',
+            casing: 'none',
+          },
+        },
       },
     },
     config,

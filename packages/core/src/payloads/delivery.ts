@@ -535,7 +535,27 @@ export function deliveryOperations(
     }
   }
 
-  return { plan, reconcileDevice, effectivePayloads, newRollout, runRollout, subtree };
+  /**
+   * The worker's pass (every minute in AWS, every few seconds under `pnpm dev`): carries every
+   * unfinished rollout of every tenant forward until `deadline`. Safe next to the mutations' own
+   * runs and next to another pass: each batch moves the cursor under a condition.
+   */
+  async function resumeAll(deadline: number): Promise<{ rollouts: number; processed: number }> {
+    const { data } = await rollout.query
+      .running({})
+      .go({ pages: 'all', attributes: ['tenantId', 'rolloutId'] });
+    let processed = 0;
+    for (const r of data) {
+      if (Date.now() > deadline) break;
+      const before =
+        (await rollout.get({ tenantId: r.tenantId, rolloutId: r.rolloutId }).go()).data?.processed ?? 0;
+      const after = await runRollout(r.tenantId, r.rolloutId, { deadline }).catch(() => null); // next pass retries
+      if (after) processed += after.processed - before;
+    }
+    return { rollouts: data.length, processed };
+  }
+
+  return { plan, reconcileDevice, effectivePayloads, newRollout, runRollout, resumeAll, subtree };
 }
 
 export type DeliveryOperations = ReturnType<typeof deliveryOperations>;
