@@ -6,7 +6,6 @@
  * GraphQL: INSTALLED, PENDING after NotNow, FAILED with Apple's error chain, UNSUPPORTED never sent,
  * REMOVED after RemoveProfile, and a software-update declaration over declarative management.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { buildPlist } from '@ade/apple';
 import { createApnsClient } from '@ade/apple/apns';
@@ -26,7 +25,8 @@ import { FakeApns } from '../fakes/apns.ts';
 import { asTenant } from '../support/ade.ts';
 import { createTenantFixture, useTestCore } from '../support/core.ts';
 import { signDetached } from '../support/device-crypto.ts';
-import { DeviceSimulator, signedEnrollBody } from '../support/device-simulator.ts';
+import { type DeviceSimulator, signedEnrollBody } from '../support/device-simulator.ts';
+import { enrollDevice, type SimulatedHardware } from '../support/enroll-device.ts';
 import { gqlOk } from '../support/graphql.ts';
 
 let apns: FakeApns;
@@ -58,60 +58,21 @@ async function addPayload(policyId: string, payloadType: string, settings: unkno
   };
 }
 
-/** Discovery → 401 → sign-in → profile → Authenticate → TokenUpdate, with the push token registered at the fake APNs. */
+/** A simulated device enrolled into `policyId`, its push token registered at the fake APNs. */
 async function enroll(
   type: 'USER' | 'DEVICE',
   policyId: string,
-  device: { body: Buffer; family: string; product: string; os: string; build: string },
+  hardware: SimulatedHardware,
   prepare: (sim: DeviceSimulator) => void = () => {},
 ) {
-  const domain = `${type.toLowerCase()}-${f.tenantId.slice(-8).toLowerCase()}.example`;
-  // One configuration per policy: the second ADDE device enrolls through the same one.
-  const { item } = await asTenant(core(), f, () =>
-    core().adeConfigurations.set({
-      policyId,
-      enrollmentType: type,
-      domains: [domain],
-      authMethod: 'MANAGED_APPLE_ACCOUNT',
-      enabled: true,
-    }),
-  );
-  const sim = new DeviceSimulator(server.url, device.body, device.family);
-  prepare(sim); // how it will answer: the push after TokenUpdate starts its first session
-  const user = `${device.family.toLowerCase()}-${randomUUID().slice(0, 6)}@${domain}`;
-  const baseUrl = (await sim.discover(item.discoveryId, user)).body.Servers![0]!.BaseURL;
-  const challenge = await sim.enroll(baseUrl);
-  await sim.signIn(/url="([^"]+)"/.exec(challenge.headers.get('www-authenticate')!)![1]!, user);
-  sim.acceptProfile(Buffer.from(await (await sim.enroll(baseUrl)).arrayBuffer()));
-  const identity =
-    type === 'USER' ? { EnrollmentID: randomUUID().toUpperCase() } : { UDID: randomUUID().toUpperCase() };
-  const bearer = device.family !== 'Mac'; // macOS device channel sends no bearer
-  expect(
-    (
-      await sim.checkIn(
-        {
-          MessageType: 'Authenticate',
-          Topic: topic,
-          ...identity,
-          OSVersion: device.os,
-          BuildVersion: device.build,
-          ProductName: device.product,
-          ...(type === 'DEVICE' ? { SerialNumber: `C02${randomUUID().slice(0, 8).toUpperCase()}` } : {}),
-        },
-        { bearer },
-      )
-    ).status,
-  ).toBe(200);
-  const token = randomBytes(32);
-  apns.register(token.toString('hex'), (push) => void sim.onPush(push));
-  const update = await sim.checkIn(
-    { MessageType: 'TokenUpdate', Topic: topic, ...identity, Token: token, PushMagic: randomUUID() },
-    { bearer },
-  );
-  expect(update.status).toBe(200);
-  const deviceId = (
-    await core().service.entities.device.query.byPolicy({ tenantId: f.tenantId, policyId }).go()
-  ).data.find((d) => d.managedAppleId === user)!.deviceId;
+  const { sim, deviceId } = await enrollDevice(core(), server.url, f, {
+    type,
+    policyId,
+    hardware,
+    topic,
+    prepare,
+    onPushToken: (token, device) => apns.register(token, (push) => void device.onPush(push)),
+  });
   return { sim, deviceId: encodeScopedId(f.tenantId, deviceId) };
 }
 
