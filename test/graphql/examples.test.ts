@@ -250,6 +250,58 @@ describe('example operations', () => {
       },
     ],
     [
+      'add-payload',
+      async () => {
+        const d = await gqlOk(core(), state.tenantKey, op('add-payload'), {
+          policyId: state.rootId,
+          payloadType: 'com.apple.applicationaccess',
+          displayName: 'Restrictions',
+          settings: JSON.stringify({ allowCamera: false, allowScreenShot: false }),
+        });
+        expect(d.addPayload.errors).toEqual([]);
+        state.payloadId = d.addPayload.change.payload.id;
+        const byod = d.addPayload.change.payload.eligibility.find(
+          (e: any) => e.platform === 'iOS' && e.enrollmentType === 'BYOD',
+        );
+        expect(byod).toMatchObject({ status: 'PARTIAL', droppedKeys: ['allowCamera'] });
+        const wrong = await gqlOk(core(), state.tenantKey, op('add-payload'), {
+          policyId: state.rootId,
+          payloadType: 'com.apple.applicationaccess',
+          settings: JSON.stringify({ allowCamera: 'no' }),
+        });
+        expect(wrong.addPayload.errors).toEqual([
+          expect.objectContaining({ code: 'WRONG_TYPE', path: ['input', 'settings', 'allowCamera'] }),
+        ]);
+      },
+    ],
+    [
+      'payloads-not-applying',
+      async () => {
+        const d = await gqlOk(core(), state.tenantKey, op('payloads-not-applying'), {
+          policyId: state.paris, // inherits the root's payload
+          enrollmentType: 'BYOD',
+          platform: 'iOS',
+        });
+        expect(d.node.payloadsNotApplying).toMatchObject([
+          {
+            payload: { id: state.payloadId, policy: { name: 'All devices' } },
+            eligibility: [{ status: 'PARTIAL' }],
+          },
+        ]);
+      },
+    ],
+    [
+      'deployment-status',
+      async () => {
+        const d = await gqlOk(core(), state.tenantKey, op('deployment-status'), {
+          policyId: state.rootId,
+          state: 'UNSUPPORTED',
+        });
+        expect(d.node.payloads.map((p: any) => p.id)).toEqual([state.payloadId]);
+        expect(d.node.deploymentSummary).toEqual([]); // no devices yet: no counters
+      },
+    ],
+    [
       'revoke-api-key',
       async () => {
         const d = await gqlOk(core(), state.partnerKey, op('revoke-api-key'), { id: state.tenantKeyId });
