@@ -20,6 +20,7 @@ const steps = [
   { name: 'ade-setup', script: 'scripts/bench/ade-setup.ts' },
   { name: 'dev-startup', script: 'scripts/bench/dev-startup.ts' },
   { name: 'enrollment', script: 'scripts/bench/enrollment.ts' },
+  { name: 'delivery', script: 'scripts/bench/delivery.ts' },
 ] as const;
 
 function runStep(script: string): Promise<number> {
@@ -47,6 +48,22 @@ interface PolicyTreeResult {
     withinTarget: boolean;
     target: number;
   }[];
+}
+interface DeliveryResult {
+  fleet: number;
+  summary: Record<string, number | boolean> & { withinTarget: boolean };
+  commandRound: { steps: { step: string; requests: number }[]; target: number; withinTarget: boolean };
+  fanOut: {
+    interruptedAt: { processed: number };
+    total: { ms: number; requests: number };
+    check: {
+      deployments: number;
+      commandsQueued: number;
+      oneDeploymentPerDevice: boolean;
+      oneCommandPerPendingDeployment: boolean;
+      countersMatch: boolean;
+    };
+  };
 }
 interface BundleResult {
   results: {
@@ -197,6 +214,37 @@ for (const step of steps) {
     ] as const) {
       allWithinTargets &&= ok;
       rows.push(['enrollment', label, measured, target, target === 'reported' ? '' : verdict(ok)]);
+    }
+  } else if (step.name === 'delivery') {
+    const result = readResult<DeliveryResult>(step.name, stepStarted)!;
+    const { fanOut, summary, commandRound } = result;
+    const sizes = Object.entries(summary).filter(([k]) => k.startsWith('requestsWith'));
+    const lossless =
+      fanOut.check.oneDeploymentPerDevice &&
+      fanOut.check.oneCommandPerPendingDeployment &&
+      fanOut.check.countersMatch;
+    for (const [label, measured, target, ok] of [
+      [
+        'DynamoDB requests per command-channel step',
+        commandRound.steps.map((s) => `${s.step}: ${s.requests}`).join('; '),
+        `≤ ${commandRound.target} each`,
+        commandRound.withinTarget,
+      ],
+      [
+        "DynamoDB requests for a policy's deployment summary",
+        sizes.map(([k, v]) => `${k.replace('requestsWith', '')}: ${v}`).join('; '),
+        '1 at any size',
+        summary.withinTarget,
+      ],
+      [
+        `one payload change fanned out to ${result.fleet} devices, stopped at ${fanOut.interruptedAt.processed} and resumed twice at once`,
+        `${round(fanOut.total.ms / 1000, 1)} s, ${fanOut.total.requests} DynamoDB requests, ${fanOut.check.deployments} deployments, ${fanOut.check.commandsQueued} commands`,
+        'nothing lost or doubled',
+        lossless,
+      ],
+    ] as const) {
+      allWithinTargets &&= ok;
+      rows.push(['delivery', label, measured, target, verdict(ok)]);
     }
   } else {
     const result = readResult<DevStartupResult>(step.name, stepStarted)!;
