@@ -13,12 +13,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { randomBytes } from 'node:crypto';
 import { type Core, createCore, createDatabase, runAs } from '@ade/core';
 import { ephemeralKeyManagement, hmacTokenSigner } from '@ade/core/secrets/index';
-import { createAuthHandler } from '@ade/functions/auth';
-import { createCheckinHandler } from '@ade/functions/checkin';
 import { createConnectHandler } from '@ade/functions/connect';
-import { createDiscoveryHandler } from '@ade/functions/discovery';
-import { createEnrollHandler } from '@ade/functions/enroll';
-import { createGraphQLHandler } from '@ade/functions/graphql';
 import type { LambdaHandler } from '@ade/functions/http';
 import type { FunctionName } from '@ade/functions/routes';
 import { startDynamoLocal } from '@ade/local/dynamodb-local';
@@ -27,6 +22,7 @@ import { ensureTable } from '@ade/local/table';
 import { makePushCertificate } from '../../test/support/apple.ts';
 import { signedEnrollBody } from '../../test/support/device-simulator.ts';
 import { enrollDevice } from '../../test/support/enroll-device.ts';
+import { localHandlers } from '../../test/support/handlers.ts';
 import { environment, round, table, verdict, writeResult } from './common.ts';
 
 const FLEET = Number(process.env.BENCH_FLEET ?? 10_000);
@@ -255,11 +251,7 @@ async function commandRound(
   let label = '';
   const connect = createConnectHandler(core);
   const handlers: Record<FunctionName, LambdaHandler> = {
-    graphql: createGraphQLHandler(core),
-    discovery: createDiscoveryHandler(core),
-    enroll: createEnrollHandler(core, (redeemed) => core.profiles.issue(redeemed)),
-    auth: createAuthHandler(core),
-    checkin: createCheckinHandler(core),
+    ...localHandlers(core),
     connect: async (event, context) => {
       core.db.requests.reset();
       const response = await connect(event, context);

@@ -28,17 +28,12 @@ import { ENROLL_CAPTURE_PATH } from '@ade/apple/testing/tools';
 import { type Actor, type Core, createCore, createDatabase, runAs } from '@ade/core';
 import { ephemeralKeyManagement, hmacTokenSigner } from '@ade/core/secrets/index';
 import type { FunctionName, LambdaHandler } from '@ade/functions';
-import { createAuthHandler } from '@ade/functions/auth';
-import { createCheckinHandler } from '@ade/functions/checkin';
-import { createConnectHandler } from '@ade/functions/connect';
-import { createDiscoveryHandler } from '@ade/functions/discovery';
-import { createEnrollHandler } from '@ade/functions/enroll';
-import { createGraphQLHandler } from '@ade/functions/graphql';
 import { type DynamoLocal, startDynamoLocal } from '@ade/local/dynamodb-local';
 import { type LocalServer, startLocalServer } from '@ade/local/server';
 import { ensureTable } from '@ade/local/table';
 import { makePushCertificate } from '../../test/support/apple.ts';
 import { DeviceSimulator, signedEnrollBody } from '../../test/support/device-simulator.ts';
+import { localHandlers } from '../../test/support/handlers.ts';
 import { environment, percentile, round, summarize, table, verdict, writeResult } from './common.ts';
 import {
   type DiscoveryJob,
@@ -143,14 +138,7 @@ function startClientWorker() {
 
 /** The same local runtime as `pnpm dev`, with real handlers over this core, timed per function. */
 async function startRuntime(core: Core) {
-  const handlers: Record<FunctionName, LambdaHandler> = {
-    graphql: createGraphQLHandler(core),
-    discovery: createDiscoveryHandler(core),
-    enroll: createEnrollHandler(core, (redeemed) => core.profiles.issue(redeemed)),
-    auth: createAuthHandler(core),
-    checkin: createCheckinHandler(core),
-    connect: createConnectHandler(core),
-  };
+  const handlers: Record<FunctionName, LambdaHandler> = localHandlers(core);
   /** Server-side milliseconds per "function status" (e.g. "enroll 200"), while `recording`. */
   const timings = new Map<string, number[]>();
   const timing = { recording: false, timings };

@@ -5,13 +5,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { ENROLL_CAPTURE_PATH } from '@ade/apple/testing/tools';
-import type { FunctionName, LambdaHandler } from '@ade/functions';
-import { createAuthHandler } from '@ade/functions/auth';
-import { createCheckinHandler } from '@ade/functions/checkin';
-import { createConnectHandler } from '@ade/functions/connect';
-import { createDiscoveryHandler } from '@ade/functions/discovery';
-import { createEnrollHandler } from '@ade/functions/enroll';
-import { createGraphQLHandler } from '@ade/functions/graphql';
 import { type LocalServer, startLocalServer } from '@ade/local/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asTenant } from '../support/ade.ts';
@@ -19,6 +12,7 @@ import { makePushCertificate } from '../support/apple.ts';
 import { createTenantFixture, TEST_PUBLIC_URL, type TenantFixture, useTestCore } from '../support/core.ts';
 import { DeviceSimulator, signedEnrollBody } from '../support/device-simulator.ts';
 import { gqlOk } from '../support/graphql.ts';
+import { localHandlers } from '../support/handlers.ts';
 
 const core = useTestCore();
 let server: LocalServer;
@@ -51,14 +45,7 @@ const devicesQuery = `query($t: ID!, $filter: DeviceFilter) { tenant(id: $t) { d
 describe('device enrollment end to end', () => {
   beforeAll(async () => {
     f = await createTenantFixture(core(), 'Simulated Org');
-    const handlers: Record<FunctionName, LambdaHandler> = {
-      graphql: createGraphQLHandler(core()),
-      discovery: createDiscoveryHandler(core()),
-      enroll: createEnrollHandler(core(), (redeemed) => core().profiles.issue(redeemed)),
-      auth: createAuthHandler(core()),
-      checkin: createCheckinHandler(core()),
-      connect: createConnectHandler(core()),
-    };
+    const handlers = localHandlers(core());
     server = await startLocalServer({ loadHandler: async (name) => handlers[name] });
     const push = makePushCertificate();
     topic = push.topic;

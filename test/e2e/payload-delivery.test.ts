@@ -11,14 +11,6 @@ import { buildPlist } from '@ade/apple';
 import { createApnsClient } from '@ade/apple/apns';
 import { ENROLL_CAPTURE_PATH } from '@ade/apple/testing/tools';
 import { encodeScopedId } from '@ade/core';
-import { createAuthHandler } from '@ade/functions/auth';
-import { createCheckinHandler } from '@ade/functions/checkin';
-import { createConnectHandler } from '@ade/functions/connect';
-import { createDiscoveryHandler } from '@ade/functions/discovery';
-import { createEnrollHandler } from '@ade/functions/enroll';
-import { createGraphQLHandler } from '@ade/functions/graphql';
-import type { LambdaHandler } from '@ade/functions/http';
-import type { FunctionName } from '@ade/functions/routes';
 import { type LocalServer, startLocalServer } from '@ade/local/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeApns } from '../fakes/apns.ts';
@@ -28,6 +20,7 @@ import { signDetached } from '../support/device-crypto.ts';
 import { type DeviceSimulator, signedEnrollBody } from '../support/device-simulator.ts';
 import { enrollDevice, type SimulatedHardware } from '../support/enroll-device.ts';
 import { gqlOk } from '../support/graphql.ts';
+import { localHandlers } from '../support/handlers.ts';
 
 let apns: FakeApns;
 const core = useTestCore({
@@ -118,14 +111,7 @@ describe('payload delivery to a BYOD iPhone, an ADDE iPhone and an ADDE Mac in o
   beforeAll(async () => {
     apns = await FakeApns.start();
     f = await createTenantFixture(core(), 'Delivery Org');
-    const handlers: Record<FunctionName, LambdaHandler> = {
-      graphql: createGraphQLHandler(core()),
-      discovery: createDiscoveryHandler(core()),
-      enroll: createEnrollHandler(core(), (redeemed) => core().profiles.issue(redeemed)),
-      auth: createAuthHandler(core()),
-      checkin: createCheckinHandler(core()),
-      connect: createConnectHandler(core()),
-    };
+    const handlers = localHandlers(core());
     server = await startLocalServer({ loadHandler: async (name) => handlers[name] });
     const push = apns.issuePushCertificate();
     topic = push.topic;

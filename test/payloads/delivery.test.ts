@@ -7,11 +7,11 @@
  * test/e2e/payload-delivery.test.ts.
  */
 import { parsePlistDict } from '@ade/apple';
-import { workdir } from '@ade/apple/testing/tools';
 import { type DeviceItem, encodeScopedId, ulid } from '@ade/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { asTenant } from '../support/ade.ts';
 import { createTenantFixture, useTestCore } from '../support/core.ts';
+import { openSignedProfile } from '../support/device-crypto.ts';
 import { gqlOk } from '../support/graphql.ts';
 
 const core = useTestCore();
@@ -61,28 +61,7 @@ async function profileOf(body: string) {
   const command = parsePlistDict(Buffer.from(body, 'base64'));
   const signed = (command.Command as Record<string, unknown>).Payload as Buffer;
   const pki = (await core().service.entities.tenantPki.get({ tenantId: f.tenantId }).go()).data!;
-  const w = workdir('ade-install-');
-  try {
-    w.write('profile.der', signed);
-    w.write('ca.pem', pki.caCertificatePem);
-    w.openssl([
-      'cms',
-      '-verify',
-      '-inform',
-      'DER',
-      '-in',
-      'profile.der',
-      '-CAfile',
-      'ca.pem',
-      '-purpose',
-      'any',
-      '-out',
-      'profile.plist',
-    ]);
-    return { command, profile: parsePlistDict(w.read('profile.plist')) };
-  } finally {
-    w.remove();
-  }
+  return { command, profile: parsePlistDict(openSignedProfile(signed, [pki.caCertificatePem]).content) };
 }
 
 describe('payloads on policies', () => {

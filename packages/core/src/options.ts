@@ -3,6 +3,8 @@
  * Assignment API, the public URL devices reach us at, and a clock. Interfaces only at these seams;
  * tests pass local fakes (test/fakes), production passes the real thing (functions/env.ts).
  */
+
+import type { PushNotifier } from '@ade/apple/apns';
 import {
   type DeviceAssignmentApi,
   DeviceAssignmentClient,
@@ -11,20 +13,8 @@ import {
 import type { KeyManagement } from './secrets/key-management.ts';
 import { type TokenSigner, unconfiguredTokenSigner } from './secrets/token-signer.ts';
 
-/** An MDM push: the device's token (hex), its PushMagic, the push certificate's topic. */
-export interface MdmPush {
-  token: string;
-  pushMagic: string;
-  topic: string;
-}
-export type PushOutcome =
-  | { ok: true; apnsId: string }
-  | { ok: false; reason: string; status: number; permanent: boolean; unregisteredAt?: Date };
-/** What sends MDM pushes (@ade/apple/apns in production, a fake APNs server in tests). */
-export interface PushNotifier {
-  send(pushes: MdmPush[]): Promise<PushOutcome[]>;
-  close(): Promise<void>;
-}
+// Types only: the HTTP/2 client itself loads where pushes are sent (functions/env.ts).
+export type { MdmPush, PushNotifier, PushOutcome } from '@ade/apple/apns';
 
 export interface CoreOptions {
   keys: KeyManagement;

@@ -5,7 +5,7 @@
  * it and no id in the body is trusted on its own. The bearer, when sent, must be this enrollment's.
  * Then one transaction: the device's new state and the audit event. Two DynamoDB requests.
  */
-import type { AuthenticateMessage, CheckinMessage } from '@ade/apple';
+import type { AuthenticateMessage, CheckinMessage, EnrollmentIdentity } from '@ade/apple';
 import { AppleProtocolError } from '@ade/apple/errors';
 import { apple } from '../apple.ts';
 import { auditPut } from '../audit.ts';
@@ -95,13 +95,8 @@ export function checkinOperations(service: AdeService, options: CoreOptions, del
       if (error instanceof AppleProtocolError) return plain(400, error.message);
       throw error;
     }
-    if (message.identity.enrollmentType !== current.enrollmentType)
-      return plain(400, "The message does not match this enrollment's type.");
-    const claimed =
-      message.identity.enrollmentType === 'BYOD' ? message.identity.enrollmentId : message.identity.udid;
-    const known = current.enrollmentType === 'BYOD' ? current.enrollmentId : current.udid;
-    if (known && claimed !== known)
-      return plain(400, 'The message names another device than the one that signed it.');
+    const mismatch = identityMismatch(message.identity, current);
+    if (mismatch) return plain(400, mismatch);
 
     const now = options.now().toISOString();
     const key = { tenantId: current.tenantId, deviceId: current.deviceId };
@@ -169,6 +164,18 @@ export function checkinOperations(service: AdeService, options: CoreOptions, del
       declarative = handler;
     },
   };
+}
+
+/**
+ * Why a message's identity (EnrollmentID for BYOD, UDID for ADDE) is not the enrollment that signed
+ * it, or null. Check-in and the command channel both ask; the signature already named the device.
+ */
+export function identityMismatch(identity: EnrollmentIdentity, current: DeviceItem): string | null {
+  if (identity.enrollmentType !== current.enrollmentType)
+    return "The message does not match this enrollment's type.";
+  const claimed = identity.enrollmentType === 'BYOD' ? identity.enrollmentId : identity.udid;
+  const known = current.enrollmentType === 'BYOD' ? current.enrollmentId : current.udid;
+  return known && claimed !== known ? 'The message names another device than the one that signed it.' : null;
 }
 
 /** What an Authenticate tells us; serial number and UDID only for ADDE (User Enrollment hides them). */

@@ -12,7 +12,7 @@
  * DynamoDB requests: `Idle` 2 (device, queue); a result 3 (device, queue, one transaction).
  */
 import { apple } from '../apple.ts';
-import type { MdmResponse } from '../enrollment/checkin.ts';
+import { identityMismatch, type MdmResponse } from '../enrollment/checkin.ts';
 import type { DeploymentState } from '../entities/deployment.ts';
 import type {
   AdeService,
@@ -75,11 +75,8 @@ export function commandOperations(
       if (error instanceof AppleProtocolError) return plain(400, error.message);
       throw error;
     }
-    const claimed =
-      result.identity.enrollmentType === 'BYOD' ? result.identity.enrollmentId : result.identity.udid;
-    const known = current.enrollmentType === 'BYOD' ? current.enrollmentId : current.udid;
-    if (result.identity.enrollmentType !== current.enrollmentType || (known && claimed !== known))
-      return plain(400, 'The message names another device than the one that signed it.');
+    const mismatch = identityMismatch(result.identity, current);
+    if (mismatch) return plain(400, mismatch);
 
     const { tenantId, deviceId } = current;
     // The head of the queue, and the one after it: a result is nearly always for the head.
