@@ -90,14 +90,15 @@ describe('structured logs', () => {
     const forged = `${f.tenantAdminKey.slice(0, -6)}AAAAAA`;
     secrets.push(forged);
     expect((await graphql(forged, '{ viewer { tenant { name } } }')).status).toBe(401);
-    const created = await (
+    const created = (await (
       await graphql(
         f.tenantAdminKey,
         'mutation($t: ID!) { createApiKey(input: { ownerId: $t, name: "logged", role: READ_ONLY }) { secret errors { code } } }',
         { t: f.tenantId },
       )
-    ).json();
-    if (created.data?.createApiKey?.secret) secrets.push(created.data.createApiKey.secret);
+    ).json()) as { data: { createApiKey: { secret: string } } };
+    expect(created.data.createApiKey.secret).toMatch(/^ade_/);
+    secrets.push(created.data.createApiKey.secret);
 
     const policy = await asTenant(core, f, () =>
       core.policies.create({ parentId: f.rootPolicyId, name: 'Macs' }),
