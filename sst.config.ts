@@ -29,7 +29,8 @@ export default $config({
 
     const table = createTable($app.stage);
     const key = createSecretsKey($app.stage);
-    const api = createApi($app.stage, domainFromEnv(process.env));
+    const domain = domainFromEnv(process.env);
+    const api = createApi($app.stage, domain);
     const routeTable = await loadRouteTable(root);
     const functions = await createFunctions({
       root,
@@ -44,6 +45,12 @@ export default $config({
       routeTable.routes,
       Object.fromEntries(Object.entries(functions).map(([name, fn]) => [name, fn.arn])),
     );
-    return { url: api.url, table: table.name, secretsKey: key.arn };
+    return {
+      url: api.url,
+      table: table.name,
+      secretsKey: key.arn,
+      // With DNS outside Route 53 (ADE_DOMAIN_CERT_ARN): the CNAME target for ADE_DOMAIN.
+      ...(domain ? { domainTarget: api.nodes.domainName.domainNameConfiguration.targetDomainName } : {}),
+    };
   },
 });

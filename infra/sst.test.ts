@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { functions, routes } from '@ade/functions/routes';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { domainFromEnv } from './api.ts';
 import { parseHandler } from './bundle.ts';
 import { DEFAULT_GRANTS, GRANTS } from './permissions.ts';
 import { deployWithMocks, type MockedDeploy, type MockedResource, repoRoot } from './sst-mocks.ts';
@@ -142,7 +143,22 @@ describe('the HTTP API', () => {
       'mdm.example.net',
     );
     expect(production.outputs.url).toBe('https://mdm.example.net');
+    expect(production.outputs.domainTarget).toBe('d-ApiDomainName.execute-api.eu-west-1.amazonaws.com');
+    expect(dev.outputs.domainTarget).toBeUndefined();
     expect(dev.outputs.url).toMatch(/^https:\/\/.+\.execute-api\.[^.]+\.amazonaws\.com$/);
+  });
+
+  it('reads the domain from ADE_DOMAIN, with ADE_DOMAIN_CERT_ARN when DNS is not in Route 53', () => {
+    expect(domainFromEnv({})).toBeUndefined();
+    expect(domainFromEnv({ ADE_DOMAIN: ' MDM.Example.net ' })).toBe('mdm.example.net');
+    const cert = 'arn:aws:acm:eu-west-1:123456789012:certificate/abc';
+    expect(domainFromEnv({ ADE_DOMAIN: 'mdm.example.net', ADE_DOMAIN_CERT_ARN: cert })).toEqual({
+      name: 'mdm.example.net',
+      dns: false,
+      cert,
+    });
+    for (const bad of ['https://mdm.example.net', 'mdm.example.net/x', 'mdm.example.net:443', 'localhost'])
+      expect(() => domainFromEnv({ ADE_DOMAIN: bad }), bad).toThrow(/not a host name/);
   });
 
   it('keeps access logs for 2 weeks, 3 months in production', () => {
