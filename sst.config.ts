@@ -1,22 +1,56 @@
 /// <reference path="./.sst/platform/config.d.ts" />
 /**
- * The SST app. For now it declares the one table (from infra/database.ts, itself derived from the
- * definition the local runtime and tests use); the API, functions and keys come with the
- * deployable-infrastructure work. Type-checked against SST's platform types once `sst install` has
- * generated .sst/platform (see README, "Deploy").
+ * The SST app: the table, the secrets key, the HTTP API with every route of
+ * packages/functions/src/routes.ts, one function per function group. One file per concern in
+ * infra/, imported here explicitly (inside `run`, as SST requires). Validated offline by
+ * `pnpm typecheck` (against SST's platform types) and infra/sst.test.ts (the program under Pulumi's
+ * mocks); deploying needs AWS: see README, "Deploy".
  */
 export default $config({
-  app(input) {
+  async app(input) {
+    const { isProduction } = await import('./infra/database.ts');
+    const production = isProduction(input?.stage ?? '');
     return {
       name: 'ade-cloud',
       home: 'aws',
-      removal: input?.stage === 'production' ? 'retain' : 'remove',
-      protect: input?.stage === 'production',
+      // Production keeps its table and key when the stage is removed, and refuses `sst remove`.
+      removal: production ? 'retain' : 'remove',
+      protect: production,
     };
   },
   async run() {
-    const { tableArgs } = await import('./infra/database');
-    const table = new sst.aws.Dynamo('Table', tableArgs($app.stage));
-    return { table: table.name };
+    // SST runs the program from the app's root (and `sst` resolves the repository from there).
+    const root = process.cwd();
+    const { createTable } = await import('./infra/database.ts');
+    const { createSecretsKey } = await import('./infra/keys.ts');
+    const { addRoutes, createApi, domainFromEnv } = await import('./infra/api.ts');
+    const { loadRouteTable } = await import('./infra/routes.ts');
+    const { createFunctions } = await import('./infra/functions.ts');
+
+    const table = createTable($app.stage);
+    const key = createSecretsKey($app.stage);
+    const domain = domainFromEnv(process.env);
+    const api = createApi($app.stage, domain);
+    const routeTable = await loadRouteTable(root);
+    const functions = await createFunctions({
+      root,
+      stage: $app.stage,
+      routeTable,
+      table,
+      key,
+      publicUrl: api.url,
+    });
+    addRoutes(
+      api,
+      routeTable.routes,
+      Object.fromEntries(Object.entries(functions).map(([name, fn]) => [name, fn.arn])),
+    );
+    return {
+      url: api.url,
+      table: table.name,
+      secretsKey: key.arn,
+      // With DNS outside Route 53 (ADE_DOMAIN_CERT_ARN): the CNAME target for ADE_DOMAIN.
+      ...(domain ? { domainTarget: api.nodes.domainName.domainNameConfiguration.targetDomainName } : {}),
+    };
   },
 });

@@ -1,7 +1,8 @@
 /**
  * The DynamoDB table, derived from the one definition in packages/core/src/db/table.ts that the
- * local runtime and the tests create their tables from. sst.config.ts passes `tableArgs()` to
- * `sst.aws.Dynamo`; infra/database.test.ts checks the two cannot drift.
+ * local runtime and the tests create their tables from. `createTable()` passes `tableArgs()` to
+ * `sst.aws.Dynamo`; infra/database.test.ts checks the two cannot drift, infra/sst.test.ts what a
+ * deploy would create.
  */
 import { tableDefinition } from '../packages/core/src/db/table.ts';
 
@@ -33,6 +34,16 @@ export function tableArgs(stage: string): TableArgs {
   };
 }
 
+/** Stages whose data must survive mistakes: deletion protection, retained on removal. */
 export function isProduction(stage: string): boolean {
   return stage === 'production' || stage === 'prod';
+}
+
+/**
+ * The table. `sst.aws.Dynamo` always turns on point-in-time recovery; production stages add
+ * deletion protection, and the app's `retain` removal (sst.config.ts) keeps the table if the stage
+ * is ever removed.
+ */
+export function createTable(stage: string) {
+  return new sst.aws.Dynamo('Table', tableArgs(stage));
 }

@@ -3,12 +3,14 @@
  * way the very first partner of a new deployment is made, before any operator key exists.
  *
  *   pnpm bootstrap:partner --name "Acme MSP"                      # the stack `pnpm dev` is running
+ *   npx sst shell --stage production -- pnpm bootstrap:partner --name "Acme MSP" --region eu-west-1
  *   pnpm bootstrap:partner --name "Acme MSP" --table ade-production --region eu-west-1
  *   … --endpoint http://127.0.0.1:8000 --table t                  # any other DynamoDB (Local)
  *   … --json                                                      # machine-readable output
  *
- * Without --table it reads the running local stack from .data/dev-credentials.json. Against AWS it
- * uses the usual credential chain (AWS_PROFILE, …). The key is printed once and stored hashed.
+ * Without --table it takes the deployed table from `sst shell` (SST_RESOURCE_Table), else the
+ * running local stack from .data/dev-credentials.json. Against AWS it uses the usual credential
+ * chain (AWS_PROFILE, …). The key is printed once and stored hashed.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +24,15 @@ export async function bootstrapPartner(core: Core, name: string, keyName = 'Boot
     core.partners.create({ name, firstKeyName: keyName }),
   );
   return { partnerId: created.partner.partnerId, name: created.partner.name, apiKey: created.secret! };
+}
+
+/** Inside `sst shell --stage …`, SST exposes the app's resources as SST_RESOURCE_<name> JSON. */
+function sstShellTable(endpoint?: string): { tableName: string; endpoint?: string } | undefined {
+  const resource = process.env.SST_RESOURCE_Table;
+  if (!resource) return undefined;
+  const { name } = JSON.parse(resource) as { name?: string };
+  if (!name) throw new Error('SST_RESOURCE_Table has no table name.');
+  return { tableName: name, endpoint };
 }
 
 function localStack(): { tableName: string; endpoint: string } {
@@ -50,7 +61,9 @@ async function main() {
     throw new Error(
       'Usage: pnpm bootstrap:partner --name "Acme MSP" [--table T [--region R] [--endpoint URL]] [--json]',
     );
-  const target = values.table ? { tableName: values.table, endpoint: values.endpoint } : localStack();
+  const target = values.table
+    ? { tableName: values.table, endpoint: values.endpoint }
+    : (sstShellTable(values.endpoint) ?? localStack());
   const db = createDatabase({ ...target, region: values.region });
   const result = await bootstrapPartner(createCore(db), values.name, values['key-name']);
   db.client.destroy();

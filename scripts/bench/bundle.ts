@@ -42,6 +42,7 @@ for (const name of functionNames()) {
     metafile: relative(repoRoot, bundle.metafile),
     buildMs: Math.round(buildMs),
     bytes: bundle.bytes,
+    coldStartBytes: bundle.coldStartBytes,
     totalBytes: bundle.totalBytes,
     gzipBytes: bundle.gzipBytes,
     inputCount: bundle.inputCount,
@@ -55,7 +56,7 @@ for (const name of functionNames()) {
     smoke,
     budget,
     withinBudget: {
-      bytes: bundle.bytes < budget.maxBytes,
+      bytes: bundle.coldStartBytes < budget.maxBytes,
       importMs: coldImport.medianMs < budget.maxImportMs,
     },
     importsWithoutEnv: coldImport.handlerIsFunction,
@@ -74,7 +75,8 @@ console.log(
     [
       'function',
       'device',
-      'cold start (entry)',
+      'cold start',
+      'entry',
       'all chunks',
       'gzip',
       'import p50',
@@ -87,6 +89,7 @@ console.log(
     results.map((r) => [
       r.name,
       r.deviceFacing ? 'yes' : 'no',
+      mb(r.coldStartBytes),
       mb(r.bytes),
       mb(r.totalBytes),
       kb(r.gzipBytes),

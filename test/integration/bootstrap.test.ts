@@ -47,4 +47,31 @@ describe('operator bootstrap script', () => {
     const data = await gqlOk(core(), printed.apiKey, '{ viewer { partner { name } } }');
     expect(data.viewer.partner.name).toBe('CLI MSP');
   });
+
+  it('takes the deployed table from `sst shell` (SST_RESOURCE_Table) when --table is not given', async () => {
+    const { stdout } = await promisify(execFile)(
+      'node',
+      [
+        '--import',
+        'tsx',
+        'scripts/bootstrap-partner.ts',
+        '--name',
+        'Shell MSP',
+        '--endpoint',
+        localEndpoint(),
+        '--json',
+      ],
+      {
+        env: {
+          ...process.env,
+          SST_RESOURCE_Table: JSON.stringify({ name: core().db.tableName, type: 'sst.aws.Dynamo' }),
+          AWS_ACCESS_KEY_ID: 'local',
+          AWS_SECRET_ACCESS_KEY: 'local',
+          AWS_REGION: 'us-east-1',
+        },
+      },
+    );
+    const data = await gqlOk(core(), JSON.parse(stdout).apiKey, '{ viewer { partner { name } } }');
+    expect(data.viewer.partner.name).toBe('Shell MSP');
+  });
 });

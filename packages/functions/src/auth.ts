@@ -7,6 +7,7 @@ import { EnrollmentRefusal } from '@ade/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { coreFromEnv } from './env.ts';
 import { decodeBody, type LambdaHandler } from './http.ts';
+import { withLogging } from './log.ts';
 import { queryParameter } from './query.ts';
 import { renderAuthPage, renderMessagePage } from './web/auth-page.ts';
 
@@ -100,7 +101,7 @@ export function createAuthHandler(
 
 let handle: LambdaHandler | undefined;
 
-export const handler: LambdaHandler = (event, context) => {
+export const handler: LambdaHandler = withLogging('auth', (event, context) => {
   handle ??= createAuthHandler(coreFromEnv());
   return handle(event, context);
-};
+});

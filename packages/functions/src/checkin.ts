@@ -6,6 +6,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { coreFromEnv } from './env.ts';
 import type { LambdaHandler } from './http.ts';
+import { withLogging } from './log.ts';
 
 type Core = ReturnType<typeof coreFromEnv>;
 
@@ -33,7 +34,7 @@ export function createCheckinHandler(core: Pick<Core, 'checkins'>): LambdaHandle
 
 let handle: LambdaHandler | undefined;
 
-export const handler: LambdaHandler = (event, context) => {
+export const handler: LambdaHandler = withLogging('checkin', (event, context) => {
   handle ??= createCheckinHandler(coreFromEnv());
   return handle(event, context);
-};
+});

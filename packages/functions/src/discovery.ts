@@ -6,6 +6,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { coreFromEnv } from './env.ts';
 import type { LambdaHandler } from './http.ts';
+import { withLogging } from './log.ts';
 import { queryParameter } from './query.ts';
 
 export function createDiscoveryHandler(
@@ -26,7 +27,7 @@ export function createDiscoveryHandler(
 
 let handle: LambdaHandler | undefined;
 
-export const handler: LambdaHandler = (event, context) => {
+export const handler: LambdaHandler = withLogging('discovery', (event, context) => {
   handle ??= createDiscoveryHandler(coreFromEnv());
   return handle(event, context);
-};
+});

@@ -9,6 +9,7 @@ import { EnrollmentRefusal, type RedeemedToken } from '@ade/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { coreFromEnv } from './env.ts';
 import type { LambdaHandler } from './http.ts';
+import { withLogging } from './log.ts';
 
 type Core = ReturnType<typeof coreFromEnv>;
 
@@ -71,10 +72,10 @@ export function createEnrollHandler(
 
 let handle: LambdaHandler | undefined;
 
-export const handler: LambdaHandler = (event, context) => {
+export const handler: LambdaHandler = withLogging('enroll', (event, context) => {
   if (!handle) {
     const core = coreFromEnv();
     handle = createEnrollHandler(core, (redeemed) => core.profiles.issue(redeemed));
   }
   return handle(event, context);
-};
+});

@@ -1,16 +1,12 @@
 /**
  * What a function knows about its deployment, from environment variables set by infra (or by the
- * local runtime): the table (and for DynamoDB Local its endpoint), the public URL, and the key
- * management for secrets (ADE_KMS_KEY_ID in AWS, ADE_LOCAL_KEY_FILE locally) and the access-token
- * signing key (ADE_TOKEN_SIGNING_KEY in AWS, derived from the local key file locally).
+ * local runtime): the table (and for DynamoDB Local its endpoint), the public URL, the key
+ * management for secrets (ADE_KMS_KEY_ID in AWS, ADE_LOCAL_KEY_FILE locally), the access-token
+ * signing key (ADE_TOKEN_SIGNING_KEY in AWS, derived from the local key file locally) and APNs.
  */
 import { type Core, createCore, createDatabase, type PushNotifier } from '@ade/core';
-import {
-  type KeyManagement,
-  keyManagementFromEnv,
-  type TokenSigner,
-  tokenSignerFromEnv,
-} from '@ade/core/secrets/index';
+import type { KeyManagement } from '@ade/core/secrets/index';
+import { type TokenSigner, tokenSignerFromEnv } from '@ade/core/secrets/token-signer';
 
 export function requireEnv(name: string): string {
   const value = process.env[name];
@@ -18,19 +14,25 @@ export function requireEnv(name: string): string {
   return value;
 }
 
-/** Resolved on first use, so a function that never touches a secret never needs key configuration. */
+/**
+ * Resolved on first use, so a function that never touches a secret never needs key configuration,
+ * and loaded on first use: the KMS client is not part of any function's cold start (discovery and
+ * the sign-in page never seal or open a secret; enrollment and check-in only on some requests).
+ */
 function keysFromEnv(): KeyManagement {
-  let keys: KeyManagement | undefined;
+  let keys: Promise<KeyManagement> | undefined;
   const resolve = () => {
-    keys ??= keyManagementFromEnv(process.env);
+    keys ??= import('@ade/core/secrets/index').then(({ keyManagementFromEnv }) =>
+      keyManagementFromEnv(process.env),
+    );
     return keys;
   };
   return {
-    get description() {
-      return resolve().description;
-    },
-    encrypt: (plaintext, context) => resolve().encrypt(plaintext, context),
-    decrypt: (sealed, context) => resolve().decrypt(sealed, context),
+    description: process.env.ADE_KMS_KEY_ID
+      ? `AWS KMS key ${process.env.ADE_KMS_KEY_ID}`
+      : `local key file ${process.env.ADE_LOCAL_KEY_FILE ?? '(not configured)'}`,
+    encrypt: async (plaintext, context) => (await resolve()).encrypt(plaintext, context),
+    decrypt: async (sealed, context) => (await resolve()).decrypt(sealed, context),
   };
 }
 

@@ -4,9 +4,10 @@ import { createGraphQLServer, executeGraphQL } from '@ade/graphql';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { coreFromEnv } from './env.ts';
 import { decodeBody, type LambdaHandler } from './http.ts';
+import { logger, withLogging } from './log.ts';
 
 export function createGraphQLHandler(core: Core): LambdaHandler {
-  const server = createGraphQLServer();
+  const server = createGraphQLServer(logger);
   const started = server.start();
   return async (event: APIGatewayProxyEventV2, context: Context) => {
     await started;
@@ -28,7 +29,7 @@ export function createGraphQLHandler(core: Core): LambdaHandler {
 
 let handle: LambdaHandler | undefined;
 
-export const handler: LambdaHandler = (event, context) => {
+export const handler: LambdaHandler = withLogging('graphql', (event, context) => {
   handle ??= createGraphQLHandler(coreFromEnv());
   return handle(event, context);
-};
+});

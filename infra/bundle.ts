@@ -1,0 +1,88 @@
+/**
+ * How a Lambda function is built — the one definition shared by the deploy (infra/functions.ts),
+ * the bundle budgets (infra/bundle.test.ts) and the benchmarks (scripts/bench/bundler.ts), so what
+ * is measured is what ships.
+ *
+ * esbuild, ESM, Node 22, minified, everything bundled including the AWS SDK: the SDK copy in the
+ * Lambda runtime is older than ours, slower to import and breaks ElectroDB's lib-dynamodb use
+ * (toolchain.md, "Lambda bundles"). Modules reached only through `import()` become chunks that load
+ * on first use, not at cold start. Packages' ES module builds are preferred to their CommonJS ones
+ * (`mainFields`): the AWS SDK's ESM builds load credential providers and protocol pieces with
+ * `import()` and let unused commands be dropped, which takes about a quarter off every function's
+ * cold start (scripts/bench/coldstart.ts). This file imports nothing but Node built-ins: SST bundles
+ * sst.config.ts with every package left external, so esbuild is passed in (see infra/esbuild.ts).
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BuildOptions, BuildResult, Metafile } from 'esbuild';
+
+export type Esbuild = typeof import('esbuild');
+
+/** CJS dependencies call `require`; ESM bundles have none unless the banner defines it. */
+export const ESM_REQUIRE_BANNER =
+  "import{createRequire as __adeCreateRequire}from'node:module';const require=__adeCreateRequire(import.meta.url);";
+
+export const LAMBDA_RUNTIME = 'nodejs22.x';
+
+/** Splits `packages/functions/src/graphql.handler` into its file (with .ts) and export. */
+export function parseHandler(handler: string): { entry: string; exportName: string } {
+  const dot = handler.lastIndexOf('.');
+  if (dot <= 0) throw new Error(`handler "${handler}" is not file.export`);
+  return { entry: `${handler.slice(0, dot)}.ts`, exportName: handler.slice(dot + 1) };
+}
+
+export function lambdaBuildOptions(root: string, entry: string, outdir: string): BuildOptions {
+  return {
+    absWorkingDir: root,
+    entryPoints: { index: join(root, entry) },
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node22',
+    mainFields: ['module', 'main'],
+    minify: true,
+    metafile: true,
+    banner: { js: ESM_REQUIRE_BANNER },
+    logLevel: 'silent',
+  };
+}
+
+export interface BuiltFunction {
+  /** The folder to zip: index.mjs and chunks/. */
+  dir: string;
+  /** Lambda's handler setting for it: `index.<export>`. */
+  handler: string;
+  entry: string;
+  exportName: string;
+  metafile: Metafile;
+  warnings: BuildResult['warnings'];
+}
+
+/** Builds `handler` (routes.ts form, `file.export`) into an empty `outdir`. */
+export async function buildFunction(
+  esbuild: Esbuild,
+  root: string,
+  handler: string,
+  outdir: string,
+): Promise<BuiltFunction> {
+  const { entry, exportName } = parseHandler(handler);
+  rmSync(outdir, { recursive: true, force: true });
+  mkdirSync(outdir, { recursive: true });
+  const result = await esbuild.build(lambdaBuildOptions(root, entry, outdir));
+  const metafile = result.metafile!;
+  const index = Object.entries(metafile.outputs).find(([path]) => /(^|\/)index\.mjs$/.test(path));
+  if (!index?.[1].exports.includes(exportName))
+    throw new Error(`${entry} does not export "${exportName}" (exports: ${index?.[1].exports.join(', ')})`);
+  return {
+    dir: outdir,
+    handler: `index.${exportName}`,
+    entry,
+    exportName,
+    metafile,
+    warnings: result.warnings,
+  };
+}

@@ -1,0 +1,215 @@
+/**
+ * Least privilege against real traffic: two whole enrollments (a BYOD iPhone signing in with its
+ * Managed Apple Account, an ADDE Mac with a passcode, one wrong attempt included) and their
+ * check-ins, through the device-facing handlers on the local runtime, each function with its own
+ * DynamoDB client and key management so every request is attributed to the function that made it.
+ * Every DynamoDB action and KMS operation a function used must be granted in infra/permissions.ts,
+ * and a function with its own entry there must use everything it is granted (nothing spare).
+ */
+import { readFileSync } from 'node:fs';
+import { ENROLL_CAPTURE_PATH } from '@ade/apple/testing/tools';
+import { type Core, createCore, createDatabase, type Database } from '@ade/core';
+import { ephemeralKeyManagement, type KeyManagement } from '@ade/core/secrets/index';
+import { type FunctionName, functions, type LambdaHandler } from '@ade/functions';
+import { createAuthHandler } from '@ade/functions/auth';
+import { createCheckinHandler } from '@ade/functions/checkin';
+import { createDiscoveryHandler } from '@ade/functions/discovery';
+import { createEnrollHandler } from '@ade/functions/enroll';
+import { type LocalServer, startLocalServer } from '@ade/local/server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { asTenant } from '../test/support/ade.ts';
+import { makePushCertificate } from '../test/support/apple.ts';
+import { createTenantFixture, TEST_PUBLIC_URL, useTestCore } from '../test/support/core.ts';
+import { localEndpoint } from '../test/support/database.ts';
+import { DeviceSimulator, signedEnrollBody } from '../test/support/device-simulator.ts';
+import { type DynamoAction, GRANTS, grantsFor, type KmsAction } from './permissions.ts';
+
+/** The IAM actions a DynamoDB request needs (a transaction: one per item's kind). */
+function iamActions(command: string, input: Record<string, unknown>): DynamoAction[] {
+  const name = command.replace(/Command$/, '');
+  switch (name) {
+    case 'GetItem':
+    case 'Get':
+      return ['dynamodb:GetItem'];
+    case 'BatchGetItem':
+    case 'BatchGet':
+      return ['dynamodb:BatchGetItem'];
+    case 'Query':
+      return ['dynamodb:Query'];
+    case 'PutItem':
+    case 'Put':
+      return ['dynamodb:PutItem'];
+    case 'UpdateItem':
+    case 'Update':
+      return ['dynamodb:UpdateItem'];
+    case 'DeleteItem':
+    case 'Delete':
+      return ['dynamodb:DeleteItem'];
+    case 'TransactWriteItems':
+    case 'TransactWrite': {
+      const kinds: Record<string, DynamoAction> = {
+        Put: 'dynamodb:PutItem',
+        Update: 'dynamodb:UpdateItem',
+        Delete: 'dynamodb:DeleteItem',
+        ConditionCheck: 'dynamodb:ConditionCheckItem',
+      };
+      return (input.TransactItems as Record<string, unknown>[]).flatMap((item) =>
+        Object.keys(item).map((kind) => kinds[kind] ?? (`dynamodb:${kind}` as DynamoAction)),
+      );
+    }
+    default:
+      return [`dynamodb:${name}` as DynamoAction];
+  }
+}
+
+interface Recorded {
+  dynamodb: Set<string>;
+  /** Queries on a GSI (need `table/index/*`). */
+  indexes: Set<string>;
+  kms: Set<KmsAction>;
+}
+
+function recordingCore(tableName: string): { core: Core; used: Recorded; db: Database } {
+  const used: Recorded = { dynamodb: new Set(), indexes: new Set(), kms: new Set() };
+  const db = createDatabase({ tableName, endpoint: localEndpoint() });
+  db.client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as Record<string, unknown>;
+      for (const action of iamActions(context.commandName ?? 'unknown', input)) used.dynamodb.add(action);
+      if (typeof input.IndexName === 'string') used.indexes.add(input.IndexName);
+      return next(args);
+    },
+    { step: 'initialize', name: 'iamRecorder' },
+  );
+  return { core: createCore(db, { keys: recordingKeys(used), publicUrl: TEST_PUBLIC_URL }), used, db };
+}
+
+/** AwsKms does one GenerateDataKey per seal and one Decrypt per open (secrets/aws-kms.test.ts). */
+function recordingKeys(used: Recorded): KeyManagement {
+  return {
+    description: 'recording',
+    encrypt: (plaintext, context) => {
+      used.kms.add('kms:GenerateDataKey');
+      return sharedKeys.encrypt(plaintext, context);
+    },
+    decrypt: (sealed, context) => {
+      used.kms.add('kms:Decrypt');
+      return sharedKeys.decrypt(sealed, context);
+    },
+  };
+}
+
+const sharedKeys = ephemeralKeyManagement();
+const admin = useTestCore();
+const recorded = new Map<FunctionName, ReturnType<typeof recordingCore>>();
+let server: LocalServer;
+
+const factories: Partial<Record<FunctionName, (core: Core) => LambdaHandler>> = {
+  discovery: (core) => createDiscoveryHandler(core),
+  enroll: (core) => createEnrollHandler(core, (redeemed) => core.profiles.issue(redeemed)),
+  auth: (core) => createAuthHandler(core),
+  checkin: (core) => createCheckinHandler(core),
+};
+
+beforeAll(async () => {
+  server = await startLocalServer({
+    loadHandler: async (name) => {
+      const factory = factories[name];
+      if (!factory) throw new Error(`no recording handler for ${name}`);
+      const entry = recordingCore(admin().db.tableName);
+      recorded.set(name, entry);
+      return factory(entry.core);
+    },
+  });
+});
+afterAll(async () => {
+  await server?.close();
+  for (const { db } of recorded.values()) db.client.destroy();
+});
+
+describe('least privilege under real device traffic', () => {
+  it('every request of an enrollment and its check-ins is granted to the function that made it', async () => {
+    // The admin side (GraphQL's job) is set up directly with core, with the same throwaway key.
+    const core = createCore(admin().db, { keys: sharedKeys, publicUrl: TEST_PUBLIC_URL });
+    const f = await createTenantFixture(core, 'Least Privilege Org');
+    const push = makePushCertificate();
+    await asTenant(core, f, () =>
+      core.pushCertificates.upload({
+        certificatePem: push.certificatePem,
+        privateKeyPem: push.privateKeyPem,
+      }),
+    );
+    const configure = async (
+      enrollmentType: 'USER' | 'DEVICE',
+      authMethod: 'MANAGED_APPLE_ACCOUNT' | 'PASSCODE',
+    ) => {
+      const domain = `${enrollmentType.toLowerCase()}-${Math.random().toString(36).slice(2, 8)}.example`;
+      const policy = await asTenant(core, f, () =>
+        core.policies.create({ parentId: f.rootPolicyId, name: `${enrollmentType} devices` }),
+      );
+      const { item } = await asTenant(core, f, () =>
+        core.adeConfigurations.set({
+          policyId: policy.policyId,
+          enrollmentType,
+          domains: [domain],
+          authMethod,
+          passcode: authMethod === 'PASSCODE' ? 'six-digits' : undefined,
+          enabled: true,
+        }),
+      );
+      return { discoveryId: item.discoveryId, domain };
+    };
+
+    const byod = await configure('USER', 'MANAGED_APPLE_ACCOUNT');
+    const iphone = new DeviceSimulator(server.url, readFileSync(ENROLL_CAPTURE_PATH), 'iPhone');
+    const user = `alice@${byod.domain}`;
+    const iphoneBase = (await iphone.discover(byod.discoveryId, user)).body.Servers![0]!.BaseURL;
+    const iphoneChallenge = await iphone.enroll(iphoneBase);
+    await iphone.signIn(/url="([^"]+)"/.exec(iphoneChallenge.headers.get('www-authenticate')!)![1]!, user);
+    const iphoneProfile = await iphone.enroll(iphoneBase);
+    expect(iphoneProfile.status).toBe(200);
+    iphone.acceptProfile(Buffer.from(await iphoneProfile.arrayBuffer()));
+    const ids = { EnrollmentID: crypto.randomUUID().toUpperCase() };
+    const topic = push.topic;
+    for (const message of [
+      { MessageType: 'Authenticate', Topic: topic, ...ids, OSVersion: '17.5', ProductName: 'iPhone15,2' },
+      { MessageType: 'TokenUpdate', Topic: topic, ...ids, Token: Buffer.from('a1b2', 'hex'), PushMagic: 'm' },
+      { MessageType: 'CheckOut', Topic: topic, ...ids },
+    ])
+      expect((await iphone.checkIn(message)).status).toBe(200);
+
+    const adde = await configure('DEVICE', 'PASSCODE');
+    const mac = new DeviceSimulator(
+      server.url,
+      signedEnrollBody({ PRODUCT: 'Mac15,3', VERSION: '24A335' }),
+      'Mac',
+    );
+    const bob = `bob@${adde.domain}`;
+    const macBase = (await mac.discover(adde.discoveryId, bob)).body.Servers![0]!.BaseURL;
+    const macChallenge = /url="([^"]+)"/.exec(
+      (await mac.enroll(macBase)).headers.get('www-authenticate')!,
+    )![1]!;
+    await expect(mac.signIn(macChallenge, bob, 'wrong-code')).rejects.toThrow();
+    await mac.signIn(macChallenge, bob, 'six-digits');
+    expect((await mac.enroll(macBase)).status).toBe(200);
+
+    for (const [name, { used }] of recorded) {
+      const grants = grantsFor(name, functions[name].deviceFacing);
+      for (const action of used.dynamodb) expect(grants.dynamodb, `${name} uses ${action}`).toContain(action);
+      if (used.indexes.size) expect(grants.indexes, `${name} queries ${[...used.indexes]}`).toBe(true);
+      for (const action of used.kms) expect(grants.kms, `${name} uses ${action}`).toContain(action);
+    }
+    for (const [name, { used }] of recorded) {
+      const own = GRANTS[name];
+      if (!own) continue; // on a default: checked above only for what it used
+      expect({ name, dynamodb: [...own.dynamodb].sort(), kms: [...own.kms].sort() }).toEqual({
+        name,
+        dynamodb: [...used.dynamodb].sort(),
+        kms: [...used.kms].sort(),
+      });
+      expect(own.indexes, `${name} is granted the GSIs`).toBe(used.indexes.size > 0);
+    }
+    expect([...recorded.keys()].sort()).toEqual(['auth', 'checkin', 'discovery', 'enroll']);
+    expect(Object.keys(GRANTS)).toEqual(expect.arrayContaining([...recorded.keys()]));
+  });
+});

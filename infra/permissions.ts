@@ -1,0 +1,129 @@
+/**
+ * What each function may do to the table and the secrets key: nothing else is granted (its role
+ * also writes its own log group, see infra/functions.ts). Derived from the code, and checked:
+ * infra/permissions.test.ts drives real enrollments through the device-facing handlers against
+ * DynamoDB Local, records every DynamoDB request and key operation per function, and fails if one
+ * is not granted here.
+ *
+ * - DynamoDB: ElectroDB's `get` is GetItem (a list of keys: BatchGetItem), `query` is Query (on the
+ *   table or a GSI), `create`/`put` PutItem, `patch`/`update` UpdateItem, `delete`/`remove`
+ *   DeleteItem, `check` inside a transaction ConditionCheckItem. TransactWriteItems has no IAM action
+ *   of its own: each item needs the action it performs. Nothing scans or batch-writes.
+ * - KMS (packages/core/src/secrets/aws-kms.ts): sealing a secret is one GenerateDataKey, opening one
+ *   is one Decrypt. Nothing calls Encrypt.
+ */
+
+export type DynamoAction =
+  | 'dynamodb:GetItem'
+  | 'dynamodb:BatchGetItem'
+  | 'dynamodb:Query'
+  | 'dynamodb:PutItem'
+  | 'dynamodb:UpdateItem'
+  | 'dynamodb:DeleteItem'
+  | 'dynamodb:ConditionCheckItem';
+
+export type KmsAction = 'kms:GenerateDataKey' | 'kms:Decrypt';
+
+export interface Grants {
+  dynamodb: readonly DynamoAction[];
+  /** Whether Query may use the GSIs (`table/index/*`); only meaningful with dynamodb:Query. */
+  indexes: boolean;
+  kms: readonly KmsAction[];
+  /** Why: the code paths that need these, for the reviewer of a change. */
+  because: string;
+}
+
+const READ_WRITE: readonly DynamoAction[] = [
+  'dynamodb:GetItem',
+  'dynamodb:Query',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:ConditionCheckItem',
+];
+
+export const GRANTS: Record<string, Grants> = {
+  graphql: {
+    dynamodb: [...READ_WRITE, 'dynamodb:BatchGetItem'],
+    indexes: true,
+    kms: ['kms:GenerateDataKey', 'kms:Decrypt'],
+    because:
+      'every admin operation; policy trees batch-get; ADE tokens, push certificates and fallback registration seal and open secrets',
+  },
+  discovery: {
+    dynamodb: ['dynamodb:GetItem'],
+    indexes: false,
+    kms: [],
+    because: 'one GetItem of the ADE configuration by discoveryId (packages/core/src/ade/discovery.ts)',
+  },
+  auth: {
+    dynamodb: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    indexes: false,
+    kms: [],
+    because:
+      'reads the session, configuration and branding; counts attempts, issues the single-use token and audits in one transaction (enrollment/web-auth.ts)',
+  },
+  enroll: {
+    dynamodb: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    indexes: false,
+    kms: ['kms:GenerateDataKey', 'kms:Decrypt'],
+    because:
+      "redeems the token and records the device in a transaction; the tenant's PKI is made on first use (seal) and opened to sign (enrollment/pki.ts)",
+  },
+  checkin: {
+    dynamodb: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    indexes: false,
+    kms: ['kms:GenerateDataKey'],
+    because:
+      'finds the device by its identity (GetItem), updates it and audits in one transaction; TokenUpdate seals the push token (enrollment/checkin.ts)',
+  },
+};
+
+/**
+ * A function added to routes.ts without an entry above (e.g. a new device route) gets these until
+ * someone writes down what it needs: item reads and writes on the table and its indexes, and KMS
+ * only to open secrets for device-facing ones. infra/permissions.test.ts lists who is on a default.
+ */
+export const DEFAULT_GRANTS = {
+  deviceFacing: {
+    dynamodb: READ_WRITE,
+    indexes: true,
+    kms: ['kms:Decrypt'],
+    because: 'default for device-facing functions without their own entry in infra/permissions.ts',
+  },
+  admin: {
+    dynamodb: [...READ_WRITE, 'dynamodb:BatchGetItem'],
+    indexes: true,
+    kms: ['kms:GenerateDataKey', 'kms:Decrypt'],
+    because: 'default for functions without their own entry in infra/permissions.ts',
+  },
+} as const satisfies Record<string, Grants>;
+
+export function grantsFor(name: string, deviceFacing: boolean): Grants {
+  return GRANTS[name] ?? (deviceFacing ? DEFAULT_GRANTS.deviceFacing : DEFAULT_GRANTS.admin);
+}
+
+/** IAM policy statements for one function, given the table and key ARNs. */
+export function statementsFor(
+  grants: Grants,
+  arns: { table: string; key: string; logGroup: string },
+): { Effect: 'Allow'; Action: string[]; Resource: string[] }[] {
+  const statements: { Effect: 'Allow'; Action: string[]; Resource: string[] }[] = [
+    // Lambda creates the log group's streams and writes to them; the group itself is ours.
+    {
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: [`${arns.logGroup}:*`],
+    },
+  ];
+  const onTable = grants.dynamodb.filter((a) => a !== 'dynamodb:Query' || !grants.indexes);
+  if (onTable.length) statements.push({ Effect: 'Allow', Action: [...onTable], Resource: [arns.table] });
+  if (grants.indexes && grants.dynamodb.includes('dynamodb:Query'))
+    statements.push({
+      Effect: 'Allow',
+      Action: ['dynamodb:Query'],
+      Resource: [arns.table, `${arns.table}/index/*`],
+    });
+  if (grants.kms.length) statements.push({ Effect: 'Allow', Action: [...grants.kms], Resource: [arns.key] });
+  return statements;
+}
