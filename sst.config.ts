@@ -1,7 +1,8 @@
 /// <reference path="./.sst/platform/config.d.ts" />
 /**
  * The SST app: the table, the secrets key, the HTTP API with every route of
- * packages/functions/src/routes.ts, one function per function group. One file per concern in
+ * packages/functions/src/routes.ts, one function per function group, and the scheduled functions
+ * (the rollout worker) on EventBridge rules. One file per concern in
  * infra/, imported here explicitly (inside `run`, as SST requires). Validated offline by
  * `pnpm typecheck` (against SST's platform types) and infra/sst.test.ts (the program under Pulumi's
  * mocks); deploying needs AWS: see README, "Deploy".
@@ -25,21 +26,16 @@ export default $config({
     const { createSecretsKey } = await import('./infra/keys.ts');
     const { addRoutes, createApi, domainFromEnv } = await import('./infra/api.ts');
     const { loadRouteTable } = await import('./infra/routes.ts');
-    const { createFunctions } = await import('./infra/functions.ts');
+    const { createFunctions, createScheduledFunctions } = await import('./infra/functions.ts');
 
     const table = createTable($app.stage);
     const key = createSecretsKey($app.stage);
     const domain = domainFromEnv(process.env);
     const api = createApi($app.stage, domain);
     const routeTable = await loadRouteTable(root);
-    const functions = await createFunctions({
-      root,
-      stage: $app.stage,
-      routeTable,
-      table,
-      key,
-      publicUrl: api.url,
-    });
+    const functionsInput = { root, stage: $app.stage, routeTable, table, key, publicUrl: api.url };
+    const functions = await createFunctions(functionsInput);
+    await createScheduledFunctions(functionsInput);
     addRoutes(
       api,
       routeTable.routes,

@@ -1,7 +1,8 @@
 /**
- * Least privilege against real traffic: two whole enrollments (a BYOD iPhone signing in with its
- * Managed Apple Account, an ADDE Mac with a passcode, one wrong attempt included) and their
- * check-ins, through the device-facing handlers on the local runtime, each function with its own
+ * Least privilege against real traffic: whole enrollments (a BYOD iPhone signing in with its
+ * Managed Apple Account, an ADDE Mac with a passcode, one wrong attempt included, an ADDE iPhone),
+ * their check-ins, the payloads their policy queues for them over the command channel and a
+ * declarative-management sync, through the device-facing handlers on the local runtime, each function with its own
  * DynamoDB client and key management so every request is attributed to the function that made it.
  * Every DynamoDB action and KMS operation a function used must be granted in infra/permissions.ts,
  * and a function with its own entry there must use everything it is granted (nothing spare).
@@ -13,6 +14,7 @@ import { ephemeralKeyManagement, type KeyManagement } from '@ade/core/secrets/in
 import { type FunctionName, functions, type LambdaHandler } from '@ade/functions';
 import { createAuthHandler } from '@ade/functions/auth';
 import { createCheckinHandler } from '@ade/functions/checkin';
+import { createConnectHandler } from '@ade/functions/connect';
 import { createDiscoveryHandler } from '@ade/functions/discovery';
 import { createEnrollHandler } from '@ade/functions/enroll';
 import { type LocalServer, startLocalServer } from '@ade/local/server';
@@ -81,7 +83,11 @@ function recordingCore(tableName: string): { core: Core; used: Recorded; db: Dat
     },
     { step: 'initialize', name: 'iamRecorder' },
   );
-  return { core: createCore(db, { keys: recordingKeys(used), publicUrl: TEST_PUBLIC_URL }), used, db };
+  return {
+    core: createCore(db, { keys: recordingKeys(used), publicUrl: TEST_PUBLIC_URL }),
+    used,
+    db,
+  };
 }
 
 /** AwsKms does one GenerateDataKey per seal and one Decrypt per open (secrets/aws-kms.test.ts). */
@@ -109,6 +115,7 @@ const factories: Partial<Record<FunctionName, (core: Core) => LambdaHandler>> = 
   enroll: (core) => createEnrollHandler(core, (redeemed) => core.profiles.issue(redeemed)),
   auth: (core) => createAuthHandler(core),
   checkin: (core) => createCheckinHandler(core),
+  connect: (core) => createConnectHandler(core),
 };
 
 beforeAll(async () => {
@@ -160,6 +167,17 @@ describe('least privilege under real device traffic', () => {
       return { discoveryId: item.discoveryId, domain };
     };
 
+    // What the policy holds for every device: a profile and a software-update declaration.
+    await asTenant(core, f, async () => {
+      await core.payloads.add(f.rootPolicyId, {
+        payloadType: 'com.apple.applicationaccess',
+        settings: { allowScreenShot: false },
+      });
+      await core.payloads.add(f.rootPolicyId, {
+        payloadType: 'com.apple.configuration.softwareupdate.enforcement.specific',
+        settings: { TargetOSVersion: '18.3', TargetLocalDateTime: '2026-12-01T02:00:00' },
+      });
+    });
     const byod = await configure('USER', 'MANAGED_APPLE_ACCOUNT');
     const iphone = new DeviceSimulator(server.url, readFileSync(ENROLL_CAPTURE_PATH), 'iPhone');
     const user = `alice@${byod.domain}`;
@@ -174,9 +192,13 @@ describe('least privilege under real device traffic', () => {
     for (const message of [
       { MessageType: 'Authenticate', Topic: topic, ...ids, OSVersion: '17.5', ProductName: 'iPhone15,2' },
       { MessageType: 'TokenUpdate', Topic: topic, ...ids, Token: Buffer.from('a1b2', 'hex'), PushMagic: 'm' },
-      { MessageType: 'CheckOut', Topic: topic, ...ids },
     ])
       expect((await iphone.checkIn(message)).status).toBe(200);
+    const session = await iphone.connect(); // the profile the policy holds (the declaration is not for BYOD)
+    expect(session.exchanges.map((e) => `${e.requestType} ${e.status}`)).toEqual([
+      'InstallProfile Acknowledged',
+    ]);
+    expect((await iphone.checkIn({ MessageType: 'CheckOut', Topic: topic, ...ids })).status).toBe(200);
 
     const adde = await configure('DEVICE', 'PASSCODE');
     const mac = new DeviceSimulator(
@@ -192,6 +214,49 @@ describe('least privilege under real device traffic', () => {
     await expect(mac.signIn(macChallenge, bob, 'wrong-code')).rejects.toThrow();
     await mac.signIn(macChallenge, bob, 'six-digits');
     expect((await mac.enroll(macBase)).status).toBe(200);
+
+    // An ADDE iPhone takes the declaration too: the command channel, then a DDM sync over check-in.
+    const phone = new DeviceSimulator(
+      server.url,
+      signedEnrollBody({ PRODUCT: 'iPhone17,2', VERSION: '22B83' }),
+      'iPhone',
+    );
+    const carol = `carol@${adde.domain}`;
+    const phoneBase = (await phone.discover(adde.discoveryId, carol)).body.Servers![0]!.BaseURL;
+    const phoneChallenge = /url="([^"]+)"/.exec(
+      (await phone.enroll(phoneBase)).headers.get('www-authenticate')!,
+    )![1]!;
+    await phone.signIn(phoneChallenge, carol, 'six-digits');
+    phone.acceptProfile(Buffer.from(await (await phone.enroll(phoneBase)).arrayBuffer()));
+    const udid = { UDID: crypto.randomUUID().toUpperCase() };
+    for (const message of [
+      { MessageType: 'Authenticate', Topic: topic, ...udid, OSVersion: '18.1', ProductName: 'iPhone17,2' },
+      {
+        MessageType: 'TokenUpdate',
+        Topic: topic,
+        ...udid,
+        Token: Buffer.from('c3d4', 'hex'),
+        PushMagic: 'n',
+      },
+    ])
+      expect((await phone.checkIn(message)).status).toBe(200);
+    const synced = await phone.connect();
+    expect(synced.exchanges.map((e) => e.requestType).sort()).toEqual([
+      'DeclarativeManagement',
+      'InstallProfile',
+    ]);
+    expect(synced.ddm).toBeDefined();
+
+    // Discovery writes its audit events in batches; a longer run would have sent this one by now.
+    await recorded.get('discovery')!.core.discovery.flushAudit();
+    // The first sign-in of the deployment made the access-token key; a second sign-in container
+    // (a cold start) opens it instead: both are the auth function's traffic.
+    const coldAuth = recordingCore(admin().db.tableName);
+    await coldAuth.core.options.tokenSigner.sign('cold start');
+    const auth = recorded.get('auth')!.used;
+    for (const action of coldAuth.used.dynamodb) auth.dynamodb.add(action);
+    for (const action of coldAuth.used.kms) auth.kms.add(action);
+    coldAuth.db.client.destroy();
 
     for (const [name, { used }] of recorded) {
       const grants = grantsFor(name, functions[name].deviceFacing);
@@ -209,7 +274,7 @@ describe('least privilege under real device traffic', () => {
       });
       expect(own.indexes, `${name} is granted the GSIs`).toBe(used.indexes.size > 0);
     }
-    expect([...recorded.keys()].sort()).toEqual(['auth', 'checkin', 'discovery', 'enroll']);
+    expect([...recorded.keys()].sort()).toEqual(['auth', 'checkin', 'connect', 'discovery', 'enroll']);
     expect(Object.keys(GRANTS)).toEqual(expect.arrayContaining([...recorded.keys()]));
   });
 });

@@ -20,7 +20,8 @@ export type DynamoAction =
   | 'dynamodb:PutItem'
   | 'dynamodb:UpdateItem'
   | 'dynamodb:DeleteItem'
-  | 'dynamodb:ConditionCheckItem';
+  | 'dynamodb:ConditionCheckItem'
+  | 'dynamodb:BatchWriteItem';
 
 export type KmsAction = 'kms:GenerateDataKey' | 'kms:Decrypt';
 
@@ -51,17 +52,18 @@ export const GRANTS: Record<string, Grants> = {
       'every admin operation; policy trees batch-get; ADE tokens, push certificates and fallback registration seal and open secrets',
   },
   discovery: {
-    dynamodb: ['dynamodb:GetItem'],
+    dynamodb: ['dynamodb:GetItem', 'dynamodb:BatchWriteItem'],
     indexes: false,
     kms: [],
-    because: 'one GetItem of the ADE configuration by discoveryId (packages/core/src/ade/discovery.ts)',
+    because:
+      'one GetItem of the ADE configuration by discoveryId; its audit events, 25 to a BatchWriteItem (packages/core/src/ade/discovery.ts, discovery-audit.ts)',
   },
   auth: {
     dynamodb: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     indexes: false,
-    kms: [],
+    kms: ['kms:GenerateDataKey', 'kms:Decrypt'],
     because:
-      'reads the session, configuration and branding; counts attempts, issues the single-use token and audits in one transaction (enrollment/web-auth.ts)',
+      "reads the session, configuration and branding; counts attempts, issues the single-use token and audits in one transaction (enrollment/web-auth.ts); signs it with the deployment's sealed token key, made by the first sign-in and opened by every container after (enrollment/token-key.ts)",
   },
   enroll: {
     dynamodb: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
@@ -71,11 +73,38 @@ export const GRANTS: Record<string, Grants> = {
       "redeems the token and records the device in a transaction; the tenant's PKI is made on first use (seal) and opened to sign (enrollment/pki.ts)",
   },
   checkin: {
-    dynamodb: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-    indexes: false,
-    kms: ['kms:GenerateDataKey'],
+    dynamodb: [
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:BatchGetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ],
+    indexes: true,
+    kms: ['kms:GenerateDataKey', 'kms:Decrypt'],
     because:
-      'finds the device by its identity (GetItem), updates it and audits in one transaction; TokenUpdate seals the push token (enrollment/checkin.ts)',
+      "finds the device by its identity (GetItem), updates it and audits in one transaction; TokenUpdate seals the push token and, on enrollment, queues the policy chain's payloads (Query by policy on gsi1), signing profiles with the tenant's key (Decrypt); DeclarativeManagement reads the device's deployments and payloads and settles them (payloads/commands.ts)",
+  },
+  connect: {
+    dynamodb: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    indexes: false,
+    kms: ['kms:Decrypt'],
+    because:
+      "opens the deployment's token key to verify the bearer (Decrypt, enrollment/token-key.ts); finds the device (GetItem), reads the head of its queue (Query), settles a result in one transaction: the command deleted, the deployment and its counter updated (payloads/commands.ts)",
+  },
+  rollouts: {
+    dynamodb: [
+      'dynamodb:GetItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    ],
+    indexes: true,
+    kms: ['kms:Decrypt'],
+    because:
+      "finds unfinished rollouts (Query on gsi2), pages a policy's devices (gsi1), batch-gets their deployments, writes deployments, commands, counters and the cursor in one transaction (payloads/delivery.ts); opens the tenant's signing key to sign profiles and the push certificate's key and devices' push tokens to notify them (Decrypt)",
   },
 };
 

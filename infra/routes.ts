@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { FunctionDefinition, Route } from '../packages/functions/src/routes.ts';
+import type { FunctionDefinition, Route, scheduledFunctions } from '../packages/functions/src/routes.ts';
 import type { Esbuild } from './bundle.ts';
 
 export const ROUTE_TABLE = 'packages/functions/src/routes.ts';
@@ -20,6 +20,8 @@ export const ROUTE_TABLE = 'packages/functions/src/routes.ts';
 export interface RouteTable {
   functions: Record<string, FunctionDefinition>;
   routes: readonly Route[];
+  /** Functions no route reaches, run on a schedule (the rollout worker). */
+  scheduled: typeof scheduledFunctions;
 }
 
 /**
@@ -55,8 +57,10 @@ export async function loadRouteTable(root: string): Promise<RouteTable> {
   try {
     const file = join(dir, 'routes.mjs');
     writeFileSync(file, result.outputFiles[0]!.text);
-    const table = (await import(pathToFileURL(file).href)) as RouteTable;
-    return { functions: table.functions, routes: table.routes };
+    const table = (await import(pathToFileURL(file).href)) as Omit<RouteTable, 'scheduled'> & {
+      scheduledFunctions: RouteTable['scheduled'];
+    };
+    return { functions: table.functions, routes: table.routes, scheduled: table.scheduledFunctions };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { functions, routes } from '@ade/functions/routes';
+import { functions, routes, scheduledFunctions } from '@ade/functions/routes';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { domainFromEnv } from './api.ts';
 import { parseHandler } from './bundle.ts';
@@ -109,7 +109,9 @@ describe('the HTTP API', () => {
         expect(inputs(fn).tags['ade:handler']).toBe(functions[route.function].handler);
       }
       // API Gateway may invoke each routed function, from this API only.
-      for (const permission of deploy.ofType('aws:lambda/permission:Permission'))
+      for (const permission of deploy
+        .ofType('aws:lambda/permission:Permission')
+        .filter((p) => inputs(p).principal !== 'events.amazonaws.com'))
         expect(inputs(permission)).toMatchObject({
           action: 'lambda:InvokeFunction',
           principal: 'apigateway.amazonaws.com',
@@ -177,8 +179,9 @@ describe('the functions', () => {
     ] as const) {
       const table = inputs(deploy.ofType(TABLE)[0]!).name;
       const key = deploy.outputs.secretsKey;
-      expect(deploy.ofType(FUNCTION)).toHaveLength(Object.keys(functions).length);
-      for (const [name, definition] of Object.entries(functions)) {
+      const all = { ...functions, ...scheduledFunctions };
+      expect(deploy.ofType(FUNCTION)).toHaveLength(Object.keys(all).length);
+      for (const [name, definition] of Object.entries(all)) {
         const fn = inputs(functionFor(deploy, name));
         expect(fn).toMatchObject({
           runtime: 'nodejs22.x',
@@ -225,18 +228,31 @@ describe('the functions', () => {
         { Effect: 'Allow', Action: ['dynamodb:Query'], Resource: [tableArn, `${tableArn}/index/*`] },
         kms('GenerateDataKey', 'Decrypt'),
       ],
-      discovery: [logs('discovery'), onTable('GetItem')],
-      auth: [logs('auth'), onTable('GetItem', 'PutItem', 'UpdateItem')],
+      discovery: [logs('discovery'), onTable('GetItem', 'BatchWriteItem')],
+      auth: [logs('auth'), onTable('GetItem', 'PutItem', 'UpdateItem'), kms('GenerateDataKey', 'Decrypt')],
       enroll: [
         logs('enroll'),
         onTable('GetItem', 'PutItem', 'UpdateItem'),
         kms('GenerateDataKey', 'Decrypt'),
       ],
-      checkin: [logs('checkin'), onTable('GetItem', 'PutItem', 'UpdateItem'), kms('GenerateDataKey')],
+      checkin: [
+        logs('checkin'),
+        onTable('GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'),
+        { Effect: 'Allow', Action: ['dynamodb:Query'], Resource: [tableArn, `${tableArn}/index/*`] },
+        kms('GenerateDataKey', 'Decrypt'),
+      ],
+      connect: [logs('connect'), onTable('GetItem', 'Query', 'UpdateItem', 'DeleteItem'), kms('Decrypt')],
+      rollouts: [
+        logs('rollouts'),
+        onTable('GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem'),
+        { Effect: 'Allow', Action: ['dynamodb:Query'], Resource: [tableArn, `${tableArn}/index/*`] },
+        kms('Decrypt'),
+      ],
     };
     const policies = production.ofType(ROLE_POLICY);
-    expect(policies).toHaveLength(Object.keys(functions).length);
-    for (const [name, definition] of Object.entries(functions)) {
+    const all = { ...functions, ...scheduledFunctions };
+    expect(policies).toHaveLength(Object.keys(all).length);
+    for (const [name, definition] of Object.entries(all)) {
       const fn = inputs(functionFor(production, name));
       const role = production.ofType('aws:iam/role:Role').find((r) => fn.role.endsWith(`/${r.name}`))!;
       expect(JSON.parse(inputs(role).assumeRolePolicy).Statement).toEqual([
@@ -254,7 +270,10 @@ describe('the functions', () => {
       if (name in expected) expect(statements, name).toEqual(expected[name]);
       else {
         // A function routes.ts gained after this test was written: on its default grants.
-        const defaults = definition.deviceFacing ? DEFAULT_GRANTS.deviceFacing : DEFAULT_GRANTS.admin;
+        const defaults =
+          'deviceFacing' in definition && definition.deviceFacing
+            ? DEFAULT_GRANTS.deviceFacing
+            : DEFAULT_GRANTS.admin;
         expect(
           GRANTS[name],
           `${name} has grants in infra/permissions.ts but no expectation here`,
@@ -266,5 +285,34 @@ describe('the functions', () => {
     }
     for (const type of ['aws:iam/rolePolicyAttachment:RolePolicyAttachment', 'aws:iam/policy:Policy'])
       expect(production.ofType(type)).toEqual([]);
+  });
+});
+
+describe('the scheduled functions', () => {
+  it('run the rollout worker on its schedule, invocable by its rule only', () => {
+    for (const [name, definition] of Object.entries(scheduledFunctions)) {
+      const fn = functionFor(production, name);
+      expect(inputs(fn)).toMatchObject({
+        timeout: definition.timeoutSeconds,
+        memorySize: definition.memoryMb,
+        handler: `index.${parseHandler(definition.handler).exportName}`,
+      });
+      expect(existsSync(join(repoRoot, parseHandler(definition.handler).entry))).toBe(true);
+      const rule = production.ofType('aws:cloudwatch/eventRule:EventRule');
+      expect(rule.map((r) => inputs(r).scheduleExpression)).toEqual([definition.schedule]);
+      const [target] = production.ofType('aws:cloudwatch/eventTarget:EventTarget');
+      expect(inputs(target!).arn).toBe(`arn:aws:lambda:eu-west-1:123456789012:function:${fn.name}`);
+      const invoke = production
+        .ofType('aws:lambda/permission:Permission')
+        .filter((p) => inputs(p).principal === 'events.amazonaws.com');
+      expect(invoke).toHaveLength(1);
+      expect(inputs(invoke[0]!)).toMatchObject({
+        action: 'lambda:InvokeFunction',
+        function: fn.name,
+        sourceArn: expect.stringMatching(/RolloutsSchedule$/),
+      });
+      // No route reaches it.
+      expect(routes.some((r) => r.function === name)).toBe(false);
+    }
   });
 });

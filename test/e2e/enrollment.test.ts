@@ -135,7 +135,7 @@ describe('enrollment up to the access token', () => {
     const wire = JSON.parse(Buffer.from(claims, 'base64url').toString()) as Record<string, unknown>;
     expect(wire).toMatchObject({ c: item.configurationId.slice(4), t: 'U', u: `carol@${domain}` });
     const altered = Buffer.from(JSON.stringify({ ...wire, u: `mallory@${domain}` })).toString('base64url');
-    const foreignMac = hmacTokenSigner(randomBytes(32)).sign(`${tenant}.${claims}.${secret}`);
+    const foreignMac = await hmacTokenSigner(randomBytes(32)).sign(`${tenant}.${claims}.${secret}`);
     for (const forged of [
       `${tenant}.${altered}.${secret}.${mac}`,
       `${tenant}.${claims}.${secret}.${foreignMac}`,

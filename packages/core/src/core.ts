@@ -14,31 +14,47 @@ import { enrollmentOperations } from './enrollment/index.ts';
 import { tenantPkiOperations } from './enrollment/pki.ts';
 import { profileOperations } from './enrollment/profile.ts';
 import { pushCertificateOperations } from './enrollment/push-certificate.ts';
+import { tokenKeyLoader } from './enrollment/token-key.ts';
 import { webAuthOperations } from './enrollment/web-auth.ts';
 import { createService } from './entities/service.ts';
+import { lazyOperations } from './lazy.ts';
 import { type CoreOptions, resolveOptions } from './options.ts';
 import { partnerOperations } from './partners.ts';
-import { commandOperations } from './payloads/commands.ts';
-import { deliveryOperations } from './payloads/delivery.ts';
-import { payloadOperations } from './payloads/index.ts';
-import { pushOperations } from './payloads/push.ts';
+import type { CommandOperations } from './payloads/commands.ts';
+import type { DeliveryOperations } from './payloads/delivery.ts';
+import type { PayloadOperations } from './payloads/index.ts';
 import { policyOperations } from './policies/index.ts';
+import { hmacTokenSigner } from './secrets/token-signer.ts';
 import { tenancyOperations } from './tenancy.ts';
 import { tenantOperations } from './tenants.ts';
 
 export function createCore(db: Database, options: Partial<CoreOptions> = {}) {
-  const resolved = resolveOptions(options);
   const service = createService(db);
+  const resolved = resolveOptions(options, (keys) => hmacTokenSigner(tokenKeyLoader(service, keys)));
   const tenancy = tenancyOperations(service);
   const policies = policyOperations(service);
   const ade = adeOperations(service, policies, resolved);
   const enrollment = enrollmentOperations(service, resolved);
   const pki = tenantPkiOperations(service, resolved);
-  const push = pushOperations(service, resolved);
-  const delivery = deliveryOperations(service, resolved, pki, async (tenantId, devices) => {
-    await push.notify(tenantId, devices);
-  });
+  // Payload delivery, the command channel and APNs load on first use (lazy.ts): most functions'
+  // requests never touch them.
+  const push = lazyOperations(() =>
+    import('./payloads/push.ts').then(({ pushOperations }) => pushOperations(service, resolved)),
+  );
+  const delivery = lazyOperations<DeliveryOperations>(() =>
+    import('./payloads/delivery.ts').then(({ deliveryOperations }) =>
+      deliveryOperations(service, resolved, pki, async (tenantId, devices) => {
+        await push.notify(tenantId, devices);
+      }),
+    ),
+  );
   const checkins = checkinOperations(service, resolved, delivery);
+  const commands = lazyOperations<CommandOperations>(() =>
+    import('./payloads/commands.ts').then(({ commandOperations }) =>
+      commandOperations(service, resolved, checkins.signedDevice),
+    ),
+  );
+  checkins.handleDeclarative((device, endpoint, data) => commands.declarativeCheckin(device, endpoint, data));
   return {
     db,
     service,
@@ -56,9 +72,13 @@ export function createCore(db: Database, options: Partial<CoreOptions> = {}) {
     profiles: profileOperations(service, pki, resolved),
     pushCertificates: pushCertificateOperations(service, resolved),
     checkins,
-    commands: commandOperations(service, resolved, checkins),
+    commands,
     devices: deviceOperations(service, policies, delivery),
-    payloads: payloadOperations(service, policies, delivery),
+    payloads: lazyOperations<PayloadOperations>(() =>
+      import('./payloads/index.ts').then(({ payloadOperations }) =>
+        payloadOperations(service, policies, delivery),
+      ),
+    ),
     delivery,
     push,
     options: resolved,

@@ -11,14 +11,14 @@ import {
   type ServerTokenCredentials,
 } from '@ade/apple/dep/index';
 import type { KeyManagement } from './secrets/key-management.ts';
-import { type TokenSigner, unconfiguredTokenSigner } from './secrets/token-signer.ts';
+import type { TokenSigner } from './secrets/token-signer.ts';
 
 // Types only: the HTTP/2 client itself loads where pushes are sent (functions/env.ts).
 export type { MdmPush, PushNotifier, PushOutcome } from '@ade/apple/apns';
 
 export interface CoreOptions {
   keys: KeyManagement;
-  /** Signs and verifies access tokens (enrollment/tokens.ts). */
+  /** Signs and verifies access tokens (enrollment/tokens.ts); by default the deployment's sealed key (enrollment/token-key.ts). */
   tokenSigner: TokenSigner;
   /** A Device Assignment API client for one server token's credentials. */
   deviceAssignment: (credentials: ServerTokenCredentials) => DeviceAssignmentApi;
@@ -40,10 +40,15 @@ const unconfiguredKeys: KeyManagement = {
     Promise.reject(new Error('Key management is not configured (ADE_KMS_KEY_ID or ADE_LOCAL_KEY_FILE).')),
 };
 
-export function resolveOptions(options: Partial<CoreOptions>): CoreOptions {
+/** `defaultSigner`: the token signer when none is given (the deployment's sealed key, see core.ts). */
+export function resolveOptions(
+  options: Partial<CoreOptions>,
+  defaultSigner: (keys: KeyManagement) => TokenSigner,
+): CoreOptions {
+  const keys = options.keys ?? unconfiguredKeys;
   return {
-    keys: options.keys ?? unconfiguredKeys,
-    tokenSigner: options.tokenSigner ?? unconfiguredTokenSigner,
+    keys,
+    tokenSigner: options.tokenSigner ?? defaultSigner(keys),
     deviceAssignment:
       options.deviceAssignment ??
       ((credentials) => new DeviceAssignmentClient({ credentials, userAgent: USER_AGENT })),

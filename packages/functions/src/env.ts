@@ -1,12 +1,11 @@
 /**
  * What a function knows about its deployment, from environment variables set by infra (or by the
  * local runtime): the table (and for DynamoDB Local its endpoint), the public URL, the key
- * management for secrets (ADE_KMS_KEY_ID in AWS, ADE_LOCAL_KEY_FILE locally), the access-token
- * signing key (ADE_TOKEN_SIGNING_KEY in AWS, derived from the local key file locally) and APNs.
+ * management for secrets (ADE_KMS_KEY_ID in AWS, ADE_LOCAL_KEY_FILE locally; the access-token signing
+ * key is one of those secrets, see core/enrollment/token-key.ts) and APNs.
  */
 import { type Core, createCore, createDatabase, type PushNotifier } from '@ade/core';
 import type { KeyManagement } from '@ade/core/secrets/index';
-import { type TokenSigner, tokenSignerFromEnv } from '@ade/core/secrets/token-signer';
 
 export function requireEnv(name: string): string {
   const value = process.env[name];
@@ -36,16 +35,6 @@ function keysFromEnv(): KeyManagement {
   };
 }
 
-/** Resolved on first use, like the keys: discovery and GraphQL never sign a token. */
-function tokenSignerFromEnvLazily(): TokenSigner {
-  let signer: TokenSigner | undefined;
-  const resolve = () => {
-    signer ??= tokenSignerFromEnv(process.env);
-    return signer;
-  };
-  return { sign: (data) => resolve().sign(data), verify: (data, mac) => resolve().verify(data, mac) };
-}
-
 /**
  * APNs for a tenant's push certificate (api.push.apple.com; the sandbox with ADE_APNS_SANDBOX=1).
  * The HTTP/2 client loads when the first push is sent: most requests never push.
@@ -71,7 +60,6 @@ export function coreFromEnv(): Core {
     }),
     {
       keys: keysFromEnv(),
-      tokenSigner: tokenSignerFromEnvLazily(),
       publicUrl: requireEnv('ADE_PUBLIC_URL'),
       // ADE_APNS=off: no pushes (the local runtime, which cannot reach Apple); devices still poll.
       ...(process.env.ADE_APNS === 'off' ? {} : { push: apnsFromEnv }),

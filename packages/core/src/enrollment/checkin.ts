@@ -66,7 +66,7 @@ export function checkinOperations(service: AdeService, options: CoreOptions, del
     if (!found || found.status === 'UNENROLLED') return { response: UNRECOGNIZED };
     if (bearer) {
       // Only the bearer issued for this enrollment (the MAC was checked; the row binds it).
-      const token = readAccessToken(options.tokenSigner, bearer);
+      const token = await readAccessToken(options.tokenSigner, bearer);
       if (
         !token ||
         token.tenantId !== tenantId ||

@@ -173,7 +173,7 @@ export function enrollmentOperations(service: AdeService, options: CoreOptions) 
 
   /** Marks the token redeemed if it may be: right configuration, not used, not late, not revoked. */
   async function redeem(config: AdeConfigurationItem, bearer: string): Promise<EnrollmentTokenItem | null> {
-    const presented = readAccessToken(options.tokenSigner, bearer);
+    const presented = await readAccessToken(options.tokenSigner, bearer);
     const now = options.now();
     // The signed claims refuse a forged, late or misdirected token without a read.
     if (

@@ -13,31 +13,31 @@ const claims = {
 };
 
 describe('signed access tokens', () => {
-  it('carries its binding and keys its row by a hash of the secret only', () => {
-    const { token, hash } = newAccessToken(signer, tenantId, claims);
-    const read = readAccessToken(signer, token);
-    expect(read).toEqual({ tenantId, hash, claims });
+  it('carries its binding and keys its row by a hash of the secret only', async () => {
+    const { token, hash } = await newAccessToken(signer, tenantId, claims);
+    expect(await readAccessToken(signer, token)).toEqual({ tenantId, hash, claims });
     const secret = token.split('.')[2]!;
     expect(hash).toBe(sha256(secret));
     expect(hash).not.toContain(secret);
   });
 
-  it('refuses every altered part, another key, and junk', () => {
-    const { token } = newAccessToken(signer, tenantId, claims);
+  it('refuses every altered part, another key, and junk', async () => {
+    const { token } = await newAccessToken(signer, tenantId, claims);
     const parts = token.split('.');
     for (let i = 0; i < parts.length; i++) {
       const flipped = [...parts];
       const chars = [...flipped[i]!];
       chars[5] = chars[5] === 'A' ? 'B' : 'A';
       flipped[i] = chars.join('');
-      expect(readAccessToken(signer, flipped.join('.'))).toBeNull();
+      expect(await readAccessToken(signer, flipped.join('.'))).toBeNull();
     }
-    expect(readAccessToken(hmacTokenSigner(randomBytes(32)), token)).toBeNull();
+    expect(await readAccessToken(hmacTokenSigner(randomBytes(32)), token)).toBeNull();
     for (const junk of ['', 'a.b.c.d', `${token}.`, token.replace(/\./g, '')])
-      expect(readAccessToken(signer, junk)).toBeNull();
+      expect(await readAccessToken(signer, junk)).toBeNull();
   });
 
-  it('refuses short signing keys', () => {
+  it('refuses short signing keys, given or loaded', async () => {
     expect(() => hmacTokenSigner(randomBytes(16))).toThrow(/at least 32 bytes/);
+    await expect(hmacTokenSigner(async () => randomBytes(16)).sign('x')).rejects.toThrow(/at least 32 bytes/);
   });
 });

@@ -7,7 +7,7 @@
  *     <tenant ULID> . <claims, base64url JSON> . <secret, 256 random bits> . <HMAC-SHA256>
  *
  * The claims name the configuration, the enrollment type, the person and the redemption deadline; the
- * MAC (deployment key, secrets/token-signer.ts) covers the three parts before it. A forged, altered,
+ * MAC (the deployment's sealed key, enrollment/token-key.ts) covers the three parts before it. A forged, altered,
  * late or misdirected token is refused before any read. The token's row (keyed by SHA-256 of the
  * secret, never the token itself) is what makes it single-use, binds it to one enrollment afterwards
  * and lets an admin revoke it — a signature alone can do none of those.
@@ -42,11 +42,11 @@ interface WireClaims {
   x: number; // redeem before, epoch seconds
 }
 
-export function newAccessToken(
+export async function newAccessToken(
   signer: TokenSigner,
   tenantId: string,
   claims: AccessTokenClaims,
-): { token: string; hash: string } {
+): Promise<{ token: string; hash: string }> {
   const secret = randomBytes(32).toString('base64url');
   const wire: WireClaims = {
     c: claims.configurationId.slice(4),
@@ -55,17 +55,17 @@ export function newAccessToken(
     x: Math.floor(claims.redeemBefore.getTime() / 1000),
   };
   const signed = `${tenantId.slice(4)}.${Buffer.from(JSON.stringify(wire)).toString('base64url')}.${secret}`;
-  return { token: `${signed}.${signer.sign(signed)}`, hash: sha256(secret) };
+  return { token: `${signed}.${await signer.sign(signed)}`, hash: sha256(secret) };
 }
 
 const SHAPE = /^([0-9A-HJKMNP-TV-Z]{26})\.([A-Za-z0-9_-]{1,700})\.([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{43})$/;
 
 /** The verified content of a presented token, or null when it is not a token we signed. */
-export function readAccessToken(signer: TokenSigner, token: string): PresentedToken | null {
+export async function readAccessToken(signer: TokenSigner, token: string): Promise<PresentedToken | null> {
   const match = SHAPE.exec(token);
   if (!match || !isUlid(match[1]!)) return null;
   const [, tenant, claims, secret, mac] = match as unknown as [string, string, string, string, string];
-  if (!signer.verify(`${tenant}.${claims}.${secret}`, mac)) return null;
+  if (!(await signer.verify(`${tenant}.${claims}.${secret}`, mac))) return null;
   let wire: WireClaims;
   try {
     wire = JSON.parse(Buffer.from(claims, 'base64url').toString('utf8')) as WireClaims;

@@ -176,7 +176,7 @@ export function webAuthOperations(
     }
     const now = options.now();
     const redeemBefore = new Date(now.getTime() + TOKEN_REDEEM_SECONDS * 1000);
-    const { token, hash } = newAccessToken(options.tokenSigner, config.tenantId, {
+    const { token, hash } = await newAccessToken(options.tokenSigner, config.tenantId, {
       configurationId: config.configurationId,
       enrollmentType: config.enrollmentType,
       managedAppleId: user,

@@ -14,7 +14,7 @@ import { partnerEntity } from './partner.ts';
 import { payloadEntity } from './payload.ts';
 import { policyEntity } from './policy.ts';
 import { tenantEntity } from './tenant.ts';
-import { pushCertificateEntity, tenantPkiEntity } from './tenant-pki.ts';
+import { deploymentSecretEntity, pushCertificateEntity, tenantPkiEntity } from './tenant-pki.ts';
 
 export function createService(db: Database) {
   const config = { table: db.tableName, client: db.document };
@@ -35,6 +35,7 @@ export function createService(db: Database) {
       enrollmentToken: enrollmentTokenEntity(config),
       tenantPki: tenantPkiEntity(config),
       pushCertificate: pushCertificateEntity(config),
+      deploymentSecret: deploymentSecretEntity(config),
       device: deviceEntity(config),
       payload: payloadEntity(config),
       deployment: deploymentEntity(config),

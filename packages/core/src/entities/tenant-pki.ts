@@ -56,3 +56,31 @@ export const pushCertificateEntity = (config: EntityConfig) =>
     },
     config,
   );
+
+/**
+ * A secret of the whole deployment (not of a tenant), sealed: today the access-token signing key.
+ * Made on first use with a conditional put, so two containers racing end with one key.
+ */
+export const deploymentSecretEntity = (config: EntityConfig) =>
+  new Entity(
+    {
+      model: { service: SERVICE, entity: 'deploymentSecret', version: '1' },
+      attributes: {
+        name: { type: 'string', required: true, readOnly: true },
+        sealed: { type: 'any', required: true, readOnly: true },
+        createdAt: {
+          type: 'string',
+          required: true,
+          readOnly: true,
+          default: () => new Date().toISOString(),
+        },
+      },
+      indexes: {
+        byName: {
+          pk: { field: 'pk', composite: [], template: 'OPERATOR', casing: 'none' },
+          sk: { field: 'sk', composite: ['name'], template: 'SECRET#${name}', casing: 'none' },
+        },
+      },
+    },
+    config,
+  );

@@ -45,17 +45,7 @@ function commandResponse(command: CommandItem): MdmResponse {
   };
 }
 
-export function commandOperations(
-  service: AdeService,
-  options: CoreOptions,
-  checkins: {
-    signedDevice: SignedDevice;
-    handleDeclarative(
-      handler: (device: DeviceItem, endpoint: string, data: Buffer | undefined) => Promise<MdmResponse>,
-    ): void;
-  },
-) {
-  const { signedDevice } = checkins;
+export function commandOperations(service: AdeService, options: CoreOptions, signedDevice: SignedDevice) {
   const { command, deployment, payload } = service.entities;
 
   async function connect(input: {
@@ -298,7 +288,6 @@ export function commandOperations(
     void current;
   }
 
-  checkins.handleDeclarative(declarativeCheckin);
   return { connect, declarativeCheckin };
 }
 

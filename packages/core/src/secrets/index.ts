@@ -18,12 +18,7 @@ export {
   type SecretProvider,
 } from './key-management.ts';
 export { LocalKeyFile } from './local-key-file.ts';
-export {
-  hmacTokenSigner,
-  type TokenSigner,
-  tokenSignerFromEnv,
-  unconfiguredTokenSigner,
-} from './token-signer.ts';
+export { hmacTokenSigner, newTokenKey, type TokenSigner } from './token-signer.ts';
 
 /** A throwaway key for tests: secrets sealed with it die with the process. */
 export function ephemeralKeyManagement(): KeyManagement {
