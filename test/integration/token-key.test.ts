@@ -3,9 +3,10 @@
  * one key), stored sealed under the secrets key (never its bytes), opened by every later container,
  * and useless under another master key.
  */
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
+
 import { createCore } from '@ade/core';
 import { ephemeralKeyManagement } from '@ade/core/secrets/index';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../support/database.ts';
 

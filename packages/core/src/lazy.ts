@@ -13,7 +13,8 @@ export function lazyOperations<T extends AsyncOperations>(load: () => Promise<T>
     get(_target, name) {
       if (typeof name !== 'string' || name === 'then') return undefined; // not a thenable
       return async (...args: unknown[]) => {
-        const operations = await (loaded ??= load());
+        loaded ??= load();
+        const operations = await loaded;
         const operation = operations[name];
         if (typeof operation !== 'function') throw new TypeError(`No operation ${name}`);
         return operation(...args);
