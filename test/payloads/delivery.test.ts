@@ -248,6 +248,29 @@ describe('delivery to devices', () => {
     expect(removed.counts).toMatchObject({ PENDING: 0, REMOVING: 3 });
   });
 
+  it('saves a change even when its inline rollout races the worker; devices end with the latest version once', async () => {
+    const { payload } = await inTenant(() =>
+      core().payloads.add(policyId, {
+        payloadType: 'com.apple.applicationaccess',
+        settings: { allowCamera: true },
+      }),
+    );
+    for (let version = 2; version <= 4; version++) {
+      const [updated] = await Promise.all([
+        inTenant(() =>
+          core().payloads.update(payload.payloadId, { settings: { allowCamera: version % 2 === 0 } }),
+        ),
+        core().delivery.resumeAll(Date.now() + 10_000),
+      ]);
+      expect(updated.payload.version).toBe(version);
+    }
+    await core().delivery.resumeAll(Date.now() + 10_000);
+    for (const d of [byod, adde, mac]) {
+      const mine = (await queue(d)).filter((c) => c.payloadId === payload.payloadId);
+      expect(mine.map((c) => c.payloadVersion)).toEqual([4]);
+    }
+  });
+
   it('gives a device what its new policy holds and takes off what the old one gave, when it moves', async () => {
     const other = await inTenant(() => core().policies.create({ parentId: f.rootPolicyId, name: 'Other' }));
     const { payload } = await inTenant(() =>

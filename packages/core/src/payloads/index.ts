@@ -113,8 +113,17 @@ export function payloadOperations(service: AdeService, policies: PolicyReads, de
   }
 
   /** Runs a rollout for a while inside the request; what is left continues on the next resume. */
+  /**
+   * The change is saved whatever happens here: a batch that loses a race (another rollout of the same
+   * payload, the worker) or fails is left to the worker, and the mutation still succeeds.
+   */
   async function carry(tenantId: string, rolloutId: string) {
-    return delivery.runRollout(tenantId, rolloutId, { deadline: Date.now() + INLINE_ROLLOUT_MS });
+    try {
+      return await delivery.runRollout(tenantId, rolloutId, { deadline: Date.now() + INLINE_ROLLOUT_MS });
+    } catch {
+      const state = (await service.entities.rollout.get({ tenantId, rolloutId }).go()).data;
+      return { status: state?.status ?? ('RUNNING' as const), processed: state?.processed ?? 0, batches: 0 };
+    }
   }
 
   async function add(policyId: string, input: PayloadInput) {
