@@ -96,29 +96,35 @@ describe('service discovery through the local runtime', () => {
     expect(forged.status).toBe(403);
   });
 
-  it('audits answers and refusals per person, 25 to a BatchWriteItem and no read', async () => {
+  it('audits answers and refusals per person, repeats counted, 25 to a BatchWriteItem and no read', async () => {
     await core().discovery.flushAudit();
     const person = `audit-${Math.random().toString(36).slice(2, 8)}@${domain}`;
     core().db.requests.reset();
     for (let i = 0; i < 24; i++)
       await get(`user-identifier=${encodeURIComponent(person)}&model-family=${i % 2 ? 'iPhone' : 'AppleTV'}`);
-    expect(core().discovery.auditStats().pending).toBe(24);
+    expect(core().discovery.auditStats().pending).toBe(2); // one answer, one refusal, each counted
     expect(core().db.requests.byCommand).toEqual({}); // cached answers, events still waiting
-    await get(`user-identifier=${encodeURIComponent(person)}&model-family=Mac`);
+    await core().discovery.flushAudit();
     expect(core().db.requests.byCommand).toEqual({ BatchWriteItemCommand: 1 });
-    expect(core().discovery.auditStats()).toEqual({ pending: 0, dropped: 0 });
 
     const events = await asTenant(core(), tenant, () =>
       core().audit.listForTenant({ first: 50 }, { managedAppleId: person }),
     );
     const discovery = events.items.filter((e) => e.action === 'enrollment.discovery');
-    expect(discovery).toHaveLength(25);
-    expect(discovery.filter((e) => e.outcome === 'SUCCESS')).toHaveLength(13);
-    const refused = discovery.filter((e) => e.outcome === 'FAILURE');
-    expect(refused).toHaveLength(12);
-    expect(refused[0]!.reason).toMatch(/^MODEL_FAMILY_NOT_ALLOWED: /);
-    expect(refused[0]!.details).toMatchObject({ modelFamily: 'AppleTV' });
+    expect(discovery).toHaveLength(2);
+    const answered = discovery.find((e) => e.outcome === 'SUCCESS')!;
+    expect(answered.details).toMatchObject({ modelFamily: 'iPhone', version: 'mdm-byod', count: 12 });
+    const refused = discovery.find((e) => e.outcome === 'FAILURE')!;
+    expect(refused.reason).toMatch(/^MODEL_FAMILY_NOT_ALLOWED: /);
+    expect(refused.details).toMatchObject({ modelFamily: 'AppleTV', count: 12 });
     expect(discovery.every((e) => e.targetId === configurationId)).toBe(true);
+
+    // 25 distinct events fill a batch: the request that completes it writes it, before answering.
+    core().db.requests.reset();
+    for (let i = 0; i < 25; i++)
+      await get(`user-identifier=${encodeURIComponent(`p${i}-${person}`)}&model-family=iPhone`);
+    expect(core().db.requests.byCommand).toEqual({ BatchWriteItemCommand: 1 });
+    expect(core().discovery.auditStats()).toEqual({ pending: 0, dropped: 0 });
   });
 
   it('sees a disabled configuration once the cache entry expires (cleared here)', async () => {

@@ -1,8 +1,9 @@
 /**
  * Audit events for service discovery, written in batches. Discovery is the hottest, unauthenticated
  * route and must cost at most one read (none while cached), so its events are not written one by one:
- * they collect here and go out as one BatchWriteItem when 25 are waiting (DynamoDB's batch size) or
- * the oldest has waited `maxAgeMs` — flushed inside a request, before it answers, so a Lambda never
+ * they collect here — the same answer to the same person and model family counted as one event — and
+ * go out as one BatchWriteItem when 25 distinct events are waiting (DynamoDB's batch size) or the
+ * oldest has waited `maxAgeMs`: flushed inside a request, before it answers, so a Lambda never
  * freezes with a write in flight. The price, stated plainly: a container reclaimed while idle loses
  * the events it still holds (at most 24, all younger than its last request plus `maxAgeMs`).
  * Only answers for configurations that exist are recorded (an unknown id names no tenant we may
@@ -25,13 +26,12 @@ export interface DiscoveryAuditEvent {
   version?: string;
 }
 
-export function discoveryAuditBuffer(
-  service: AdeService,
-  options: { maxAgeMs?: number; now?: () => number } = {},
-) {
+export function discoveryAuditBuffer(service: AdeService, options: { maxAgeMs?: number; now?: () => number } = {}) {
   const maxAgeMs = options.maxAgeMs ?? 5_000;
   const now = options.now ?? Date.now;
-  let pending: AuditEventItem[] = [];
+  // The same answer to the same person within a window is one event with a count: a device retrying,
+  // or someone hammering the public URL, costs one write per window, not one per request.
+  let pending = new Map<string, { item: AuditEventItem; count: number }>();
   let oldest = 0;
   let dropped = 0;
   let flushing: Promise<void> | null = null;
@@ -44,8 +44,10 @@ export function discoveryAuditBuffer(
 
   async function flush(): Promise<void> {
     if (flushing) return flushing;
-    const batch = pending;
-    pending = [];
+    const batch = [...pending.values()].map(({ item, count }) =>
+      count > 1 ? { ...item, details: { ...item.details, count } } : item,
+    );
+    pending = new Map();
     if (!batch.length) return;
     flushing = (async () => {
       try {
@@ -67,36 +69,56 @@ export function discoveryAuditBuffer(
   }
 
   function requeue(items: AuditEventItem[]) {
-    pending = [...items, ...pending];
-    if (pending.length > MAX_PENDING) {
-      dropped += pending.length - MAX_PENDING;
-      pending = pending.slice(-MAX_PENDING);
+    for (const item of items) {
+      if (pending.size >= MAX_PENDING) {
+        dropped++;
+        continue;
+      }
+      pending.set(item.eventId, { item, count: 1 });
     }
-    oldest = pending.length ? now() : 0;
+    oldest = pending.size ? now() : 0;
   }
 
   return {
-    /** Queues the event and writes the batch if it is due; never throws (discovery must answer). */
+    /**
+     * Queues the event and writes the batch if it is due; never throws (discovery must answer). Only
+     * the request that starts a write waits for it (in Lambda, the only request of its container).
+     */
     async record(event: DiscoveryAuditEvent): Promise<void> {
-      if (!pending.length) oldest = now();
-      pending.push(
-        auditRecord(
-          {
-            scope: { tenantId: event.tenantId },
-            action: 'enrollment.discovery',
-            targetType: 'AdeConfiguration',
-            targetId: event.configurationId,
-            outcome: event.outcome,
-            reason: event.reason,
-            details: { modelFamily: event.modelFamily, version: event.version },
-          },
-          actorFor(event.userIdentifier),
-        ),
-      );
-      if (pending.length >= DISCOVERY_AUDIT_BATCH || now() - oldest >= maxAgeMs) await flush();
+      const key = [
+        event.tenantId,
+        event.configurationId,
+        event.outcome,
+        event.reason ?? '',
+        event.userIdentifier ?? '',
+        event.modelFamily ?? '',
+      ].join('\u0000');
+      const same = pending.get(key);
+      if (same) same.count++;
+      else {
+        if (!pending.size) oldest = now();
+        if (pending.size >= MAX_PENDING) dropped++;
+        else
+          pending.set(key, {
+            count: 1,
+            item: auditRecord(
+              {
+                scope: { tenantId: event.tenantId },
+                action: 'enrollment.discovery',
+                targetType: 'AdeConfiguration',
+                targetId: event.configurationId,
+                outcome: event.outcome,
+                reason: event.reason,
+                details: { modelFamily: event.modelFamily, version: event.version },
+              },
+              actorFor(event.userIdentifier),
+            ),
+          });
+      }
+      if (!flushing && (pending.size >= DISCOVERY_AUDIT_BATCH || now() - oldest >= maxAgeMs)) await flush();
     },
     /** Writes whatever is waiting (shutdown of the local runtime, tests). */
     flush,
-    stats: () => ({ pending: pending.length, dropped }),
+    stats: () => ({ pending: pending.size, dropped }),
   };
 }
