@@ -26,7 +26,10 @@ export interface DiscoveryAuditEvent {
   version?: string;
 }
 
-export function discoveryAuditBuffer(service: AdeService, options: { maxAgeMs?: number; now?: () => number } = {}) {
+export function discoveryAuditBuffer(
+  service: AdeService,
+  options: { maxAgeMs?: number; now?: () => number } = {},
+) {
   const maxAgeMs = options.maxAgeMs ?? 5_000;
   const now = options.now ?? Date.now;
   // The same answer to the same person within a window is one event with a count: a device retrying,
@@ -81,10 +84,10 @@ export function discoveryAuditBuffer(service: AdeService, options: { maxAgeMs?: 
 
   return {
     /**
-     * Queues the event and writes the batch if it is due; never throws (discovery must answer). Only
-     * the request that starts a write waits for it (in Lambda, the only request of its container).
+     * Queues the event; returns the batch write when this event made it due (await it before
+     * answering: in Lambda the container may freeze after), else nothing. Never rejects.
      */
-    async record(event: DiscoveryAuditEvent): Promise<void> {
+    record(event: DiscoveryAuditEvent): Promise<void> | undefined {
       const key = [
         event.tenantId,
         event.configurationId,
@@ -115,7 +118,8 @@ export function discoveryAuditBuffer(service: AdeService, options: { maxAgeMs?: 
             ),
           });
       }
-      if (!flushing && (pending.size >= DISCOVERY_AUDIT_BATCH || now() - oldest >= maxAgeMs)) await flush();
+      if (!flushing && (pending.size >= DISCOVERY_AUDIT_BATCH || now() - oldest >= maxAgeMs)) return flush();
+      return undefined;
     },
     /** Writes whatever is waiting (shutdown of the local runtime, tests). */
     flush,

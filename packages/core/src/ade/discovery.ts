@@ -14,10 +14,11 @@ export const DISCOVERY_CACHE_TTL_MS = 30_000;
 const MAX_ENTRIES = 10_000;
 
 export function discoveryOperations(service: AdeService, options: CoreOptions) {
-  const cache = new Map<string, { config: DiscoverableConfiguration | null; expires: number }>();
+  type Found = DiscoverableConfiguration & { tenantId: string; configurationId: string };
+  const cache = new Map<string, { config: Found | null; expires: number }>();
   const audit = discoveryAuditBuffer(service);
 
-  async function load(discoveryId: string): Promise<DiscoverableConfiguration | null> {
+  async function load(discoveryId: string): Promise<Found | null> {
     const keys = parseDiscoveryId(discoveryId);
     if (!keys) return null; // not one of ours: no read at all
     const now = Date.now();
@@ -26,7 +27,14 @@ export function discoveryOperations(service: AdeService, options: CoreOptions) {
     const item = (await service.entities.adeConfiguration.get(keys).go()).data;
     const config =
       item && sameDiscoveryId(item.discoveryId, discoveryId)
-        ? { discoveryId, enrollmentType: item.enrollmentType, enabled: item.enabled, domains: item.domains }
+        ? {
+            discoveryId,
+            tenantId: item.tenantId,
+            configurationId: item.configurationId,
+            enrollmentType: item.enrollmentType,
+            enabled: item.enabled,
+            domains: item.domains,
+          }
         : null;
     if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value!); // oldest first
     cache.set(discoveryId, { config, expires: now + DISCOVERY_CACHE_TTL_MS });
@@ -38,16 +46,17 @@ export function discoveryOperations(service: AdeService, options: CoreOptions) {
     async answer(discoveryId: string, query: DiscoveryQuery) {
       const config = await load(discoveryId);
       const answer = discoveryAnswer(config, query, options.publicUrl);
-      const keys = config && parseDiscoveryId(discoveryId);
-      if (keys)
-        await audit.record({
-          ...keys,
-          userIdentifier: query.userIdentifier ?? null,
-          modelFamily: query.modelFamily ?? null,
-          ...(answer.status === 200
-            ? { outcome: 'SUCCESS', version: answer.body.Servers[0].Version }
-            : { outcome: 'FAILURE', reason: `${answer.reason}: ${answer.body.description}` }),
-        });
+      if (!config) return answer; // an id that names nothing of ours names no tenant to write into
+      const writing = audit.record({
+        tenantId: config.tenantId,
+        configurationId: config.configurationId,
+        userIdentifier: query.userIdentifier ?? null,
+        modelFamily: query.modelFamily ?? null,
+        ...(answer.status === 200
+          ? { outcome: 'SUCCESS', version: answer.body.Servers[0].Version }
+          : { outcome: 'FAILURE', reason: `${answer.reason}: ${answer.body.description}` }),
+      });
+      if (writing) await writing; // only the request that completes a batch waits for its write
       return answer;
     },
     /** Writes the discovery audit events still waiting for their batch. */
