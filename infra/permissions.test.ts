@@ -198,6 +198,14 @@ describe('least privilege under real device traffic', () => {
     expect(session.exchanges.map((e) => `${e.requestType} ${e.status}`)).toEqual([
       'InstallProfile Acknowledged',
     ]);
+    // Another payload is queued for it, then the device leaves: its queue is emptied, its deployments retired.
+    await asTenant(core, f, () =>
+      core.payloads.add(f.rootPolicyId, {
+        payloadType: 'com.apple.applicationaccess',
+        displayName: 'Second restrictions',
+        settings: { allowScreenShot: true },
+      }),
+    );
     expect((await iphone.checkIn({ MessageType: 'CheckOut', Topic: topic, ...ids })).status).toBe(200);
 
     const adde = await configure('DEVICE', 'PASSCODE');
@@ -243,6 +251,7 @@ describe('least privilege under real device traffic', () => {
     const synced = await phone.connect();
     expect(synced.exchanges.map((e) => e.requestType).sort()).toEqual([
       'DeclarativeManagement',
+      'InstallProfile',
       'InstallProfile',
     ]);
     expect(synced.ddm).toBeDefined();

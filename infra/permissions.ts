@@ -79,11 +79,12 @@ export const GRANTS: Record<string, Grants> = {
       'dynamodb:BatchGetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
     ],
     indexes: true,
     kms: ['kms:GenerateDataKey', 'kms:Decrypt'],
     because:
-      "finds the device by its identity (GetItem), updates it and audits in one transaction; TokenUpdate seals the push token and, on enrollment, queues the policy chain's payloads (Query by policy on gsi1), signing profiles with the tenant's key (Decrypt); DeclarativeManagement reads the device's deployments and payloads and settles them (payloads/commands.ts)",
+      "finds the device by its identity (GetItem), updates it and audits in one transaction; TokenUpdate seals the push token and, on enrollment, queues the policy chain's payloads (Query by policy on gsi1), signing profiles with the tenant's key (Decrypt); DeclarativeManagement reads the device's deployments and payloads and settles them (payloads/commands.ts); CheckOut retires its deployments and deletes its queued commands (payloads/delivery.ts)",
   },
   connect: {
     dynamodb: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],

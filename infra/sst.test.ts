@@ -237,7 +237,7 @@ describe('the functions', () => {
       ],
       checkin: [
         logs('checkin'),
-        onTable('GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'),
+        onTable('GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem'),
         { Effect: 'Allow', Action: ['dynamodb:Query'], Resource: [tableArn, `${tableArn}/index/*`] },
         kms('GenerateDataKey', 'Decrypt'),
       ],

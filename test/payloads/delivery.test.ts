@@ -36,6 +36,18 @@ async function device(
     osVersion: kind.osVersion ?? (kind.platform === 'macOS' ? '15.1' : '18.1'),
     ...kind,
   };
+  await core()
+    .service.entities.enrollmentToken.create({
+      tenantId: f.tenantId,
+      tokenHash: deviceId,
+      configurationId: item.configurationId,
+      enrollmentType: kind.enrollmentType === 'BYOD' ? 'USER' : 'DEVICE',
+      managedAppleId: item.managedAppleId,
+      issuedAt: item.profileIssuedAt,
+      redeemBefore: item.profileIssuedAt,
+      redeemedAt: item.profileIssuedAt,
+    })
+    .go();
   await core().service.entities.device.create(item).go();
   return (await core().service.entities.device.get({ tenantId: f.tenantId, deviceId }).go()).data!;
 }
@@ -294,6 +306,25 @@ describe('delivery to devices', () => {
         .filter((c) => c.payloadId !== payload.payloadId)
         .every((c) => c.requestType === 'RemoveProfile'),
     ).toBe(true);
+  });
+
+  it('retires an unenrolled device: its deployments leave the counts and its queue is emptied', async () => {
+    const leaving = await device(policyId, { enrollmentType: 'ADDE', platform: 'iOS' });
+    await inTenant(() => core().delivery.reconcileDevice(leaving));
+    expect((await queue(leaving)).length).toBeGreaterThan(0);
+    const before = await inTenant(() => core().payloads.summary(policyId));
+    const live = (await deploymentsOf(leaving)).filter((d) => d.state !== 'REMOVED');
+    await inTenant(() => core().devices.unenroll(leaving.deviceId));
+    expect(await queue(leaving)).toEqual([]);
+    expect((await deploymentsOf(leaving)).every((d) => d.state === 'REMOVED')).toBe(true);
+    const after = Object.fromEntries(
+      (await inTenant(() => core().payloads.summary(policyId))).map((s) => [s.payloadId, s.counts]),
+    );
+    for (const d of live) {
+      const was = before.find((s) => s.payloadId === d.payloadId)!.counts;
+      expect(after[d.payloadId]![d.state]).toBe(was[d.state] - 1);
+      expect(after[d.payloadId]!.REMOVED).toBe(was.REMOVED + 1);
+    }
   });
 
   it('does nothing for devices that have not finished enrolling; they get everything at TokenUpdate', async () => {

@@ -114,6 +114,7 @@ export function deviceOperations(service: AdeService, policies: PolicyReads, del
         details: { managedAppleId: current.managedAppleId },
       }),
     ]);
+    await delivery.retireDevice(current); // its payloads stop counting; its queue is emptied
     return { ...current, status: 'UNENROLLED', unenrolledAt: now, version: current.version + 1 };
   }
 

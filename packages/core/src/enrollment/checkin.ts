@@ -147,9 +147,11 @@ export function checkinOperations(service: AdeService, options: CoreOptions, del
         }),
       ]),
     );
-    // Enrollment just completed: queue what the device's policy holds for it.
+    // Enrollment just completed: queue what the device's policy holds for it. Left: retire it.
     if (changes.status === 'ENROLLED' && current.status !== 'ENROLLED')
       await delivery.reconcileDevice({ ...current, ...changes } as DeviceItem);
+    if (changes.status === 'UNENROLLED' && current.status !== 'UNENROLLED')
+      await delivery.retireDevice(current);
     return ok;
   }
 

@@ -536,6 +536,49 @@ export function deliveryOperations(
   }
 
   /**
+   * A device left management (unenrolled by an admin, or its CheckOut): its deployments become
+   * REMOVED (so a policy's summary counts only devices that are managed) and its queue is emptied.
+   */
+  async function retireDevice(target: Pick<DeviceItem, 'tenantId' | 'deviceId'>): Promise<void> {
+    const { tenantId, deviceId } = target;
+    const [{ data: deployments }, { data: queued }] = await Promise.all([
+      deployment.query.byDevice({ tenantId, deviceId }).go({ pages: 'all' }),
+      service.entities.command.query
+        .byDevice({ tenantId, deviceId })
+        .go({ pages: 'all', attributes: ['commandId'] }),
+    ]);
+    const transitions: Transition[] = deployments
+      .filter((d) => d.state !== 'REMOVED')
+      .map((d) => ({
+        device: target,
+        payload: {
+          payloadId: d.payloadId,
+          policyId: d.policyId,
+          version: d.payloadVersion,
+          kind: d.payloadKind,
+        },
+        previous: d,
+        next: { state: 'REMOVED', reason: 'The device left management.' },
+      }));
+    const settled = new Set(transitions.map((t) => t.previous?.commandId).filter(Boolean));
+    const orphans = queued.filter((c) => !settled.has(c.commandId));
+    const now = options.now().toISOString();
+    for (let i = 0; i < transitions.length; i += 30) {
+      const chunk = transitions.slice(i, i + 30);
+      await commit(service, (e) => [
+        ...chunk.flatMap((t) => transitionItems(e, t, now)),
+        ...counterItems(e, chunk),
+      ]);
+    }
+    for (let i = 0; i < orphans.length; i += 100) {
+      const chunk = orphans.slice(i, i + 100);
+      await commit(service, (e) =>
+        chunk.map((c) => e.command.delete({ tenantId, deviceId, commandId: c.commandId }).commit()),
+      );
+    }
+  }
+
+  /**
    * The worker's pass (every minute in AWS, every few seconds under `pnpm dev`): carries every
    * unfinished rollout of every tenant forward until `deadline`. Safe next to the mutations' own
    * runs and next to another pass: each batch moves the cursor under a condition.
@@ -555,7 +598,16 @@ export function deliveryOperations(
     return { rollouts: data.length, processed };
   }
 
-  return { plan, reconcileDevice, effectivePayloads, newRollout, runRollout, resumeAll, subtree };
+  return {
+    plan,
+    reconcileDevice,
+    retireDevice,
+    effectivePayloads,
+    newRollout,
+    runRollout,
+    resumeAll,
+    subtree,
+  };
 }
 
 export type DeliveryOperations = ReturnType<typeof deliveryOperations>;
