@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { buildPlist } from '@ade/apple';
 import { createApnsClient } from '@ade/apple/apns';
 import { ENROLL_CAPTURE_PATH } from '@ade/apple/testing/tools';
-import { encodeScopedId } from '@ade/core';
+import { decodeScopedId, encodeScopedId } from '@ade/core';
 import { type LocalServer, startLocalServer } from '@ade/local/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeApns } from '../fakes/apns.ts';
@@ -312,5 +312,23 @@ describe('payload delivery to a BYOD iPhone, an ADDE iPhone and an ADDE Mac in o
     const after = Object.fromEntries((await summary(ids.corp)).map((s) => [s.payloadId, s.counts]));
     // The Mac never had it installed: its RemoveProfile is answered with an error (not installed).
     expect(after[restrictions]).toMatchObject({ removed: 2, installed: 0, pending: 0 });
+  });
+
+  it('records on the device a token APNs refuses for good (Unregistered), and keeps its queue', async () => {
+    const gone = new Date('2026-11-20T10:00:00Z');
+    apns.unregister(iphone.sim.pushToken!, gone);
+    const before = apns.requests.length;
+    await addPayload(ids.corp, 'com.apple.applicationaccess', { allowScreenShot: true });
+    expect(apns.requests.length).toBeGreaterThan(before); // a push was attempted
+    const stored = (
+      await core()
+        .service.entities.device.get({
+          tenantId: f.tenantId,
+          deviceId: decodeScopedId('device', iphone.deviceId).id,
+        })
+        .go()
+    ).data!;
+    expect(stored.pushError).toBe('Unregistered');
+    expect(stored.pushErrorAt).toBe(gone.toISOString());
   });
 });
