@@ -86,7 +86,19 @@ describe('decryptEnvelopedData on openssl output', () => {
     expect(code(() => decrypt(badContent))).toBe('TOKEN_CORRUPTED');
     const badKey = Buffer.from(der);
     badKey[badKey.indexOf(Buffer.from([0x04, 0x82, 0x01, 0x00])) + 4]! ^= 0x80;
-    expect(code(() => decrypt(badKey))).toBe('TOKEN_CORRUPTED');
+    // A damaged key block decrypts under a random key (the Marvin countermeasure: no padding oracle),
+    // whose output fails the cipher's padding check — except about once in 256 tries, when the
+    // garbage happens to end in valid padding. Either way the token's content never comes back.
+    let outcome: string;
+    try {
+      outcome = decrypt(badKey).equals(w.read('content.bin')) ? 'the content' : 'garbage';
+    } catch (error) {
+      outcome =
+        errorCode(() => {
+          throw error;
+        }) ?? 'unexpected error';
+    }
+    expect(['TOKEN_CORRUPTED', 'garbage']).toContain(outcome);
     expect(code(() => decrypt(randomBytes(64)))).toBe('TOKEN_CORRUPTED');
   });
 });
