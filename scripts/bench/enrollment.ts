@@ -418,38 +418,26 @@ async function countedEnrollment(
   );
   // The first TokenUpdate completes the enrollment and queues what the device's policy holds
   // (issue 5): it reads the policy chain and its payloads. Later ones (token renewals) are plain.
-  await count(
+  for (const step of [
     'check-in first TokenUpdate (completes enrollment, queues payloads)',
-    200,
-    () =>
-      device.checkIn(
-        {
-          MessageType: 'TokenUpdate',
-          Topic: tenant.topic,
-          ...ids,
-          Token: Buffer.from('a1b2c3d4', 'hex'),
-          PushMagic: crypto.randomUUID(),
-        },
-        options,
-      ),
-    (r) => r.status,
-  );
-  await count(
     'check-in TokenUpdate',
-    200,
-    () =>
-      device.checkIn(
-        {
-          MessageType: 'TokenUpdate',
-          Topic: tenant.topic,
-          ...ids,
-          Token: Buffer.from('a1b2c3d4', 'hex'),
-          PushMagic: crypto.randomUUID(),
-        },
-        options,
-      ),
-    (r) => r.status,
-  );
+  ])
+    await count(
+      step,
+      200,
+      () =>
+        device.checkIn(
+          {
+            MessageType: 'TokenUpdate',
+            Topic: tenant.topic,
+            ...ids,
+            Token: Buffer.from('a1b2c3d4', 'hex'),
+            PushMagic: crypto.randomUUID(),
+          },
+          options,
+        ),
+      (r) => r.status,
+    );
   return steps;
 }
 

@@ -1,6 +1,14 @@
 import { Entity } from 'electrodb';
 import { type EntityConfig, SERVICE } from './common.ts';
 
+/** A device's own partition: its deployments and its command queue live together. */
+const devicePartition = {
+  field: 'pk',
+  composite: ['tenantId', 'deviceId'],
+  template: 'T#${tenantId}#DEV#${deviceId}',
+  casing: 'none',
+} as const;
+
 export const DEPLOYMENT_STATES = [
   'PENDING',
   'INSTALLED',
@@ -39,12 +47,7 @@ export const deploymentEntity = (config: EntityConfig) =>
       },
       indexes: {
         byDevice: {
-          pk: {
-            field: 'pk',
-            composite: ['tenantId', 'deviceId'],
-            template: 'T#${tenantId}#DEV#${deviceId}',
-            casing: 'none',
-          },
+          pk: devicePartition,
           sk: { field: 'sk', composite: ['payloadId'], template: 'DEP#${payloadId}', casing: 'none' },
         },
         byPayload: {
@@ -126,12 +129,7 @@ export const commandEntity = (config: EntityConfig) =>
       },
       indexes: {
         byDevice: {
-          pk: {
-            field: 'pk',
-            composite: ['tenantId', 'deviceId'],
-            template: 'T#${tenantId}#DEV#${deviceId}',
-            casing: 'none',
-          },
+          pk: devicePartition,
           sk: { field: 'sk', composite: ['commandId'], template: 'CMD#${commandId}', casing: 'none' },
         },
       },

@@ -12,7 +12,7 @@
  * DynamoDB requests: `Idle` 2 (device, queue); a result 3 (device, queue, one transaction).
  */
 import { apple } from '../apple.ts';
-import { identityMismatch, type MdmResponse } from '../enrollment/checkin.ts';
+import { type checkinOperations, identityMismatch, type MdmResponse } from '../enrollment/checkin.ts';
 import type { DeploymentState } from '../entities/deployment.ts';
 import type {
   AdeService,
@@ -24,12 +24,8 @@ import type {
 import type { CoreOptions } from '../options.ts';
 import { commit } from '../transaction.ts';
 
-type SignedDevice = (
-  tenantUlid: string,
-  signature: string | undefined,
-  body: Buffer,
-  bearer: string | null,
-) => Promise<{ device: DeviceItem; response?: undefined } | { device?: undefined; response: MdmResponse }>;
+/** Check-in's authentication: the device that signed a request, or the answer that refuses it. */
+type SignedDevice = ReturnType<typeof checkinOperations>['signedDevice'];
 
 const EMPTY: MdmResponse = { status: 200, headers: {}, body: '' };
 
@@ -232,7 +228,7 @@ export function commandOperations(service: AdeService, options: CoreOptions, sig
         } catch (error) {
           return plain(400, (error as Error).message);
         }
-        await applyStatus(current, live, set.configurations, report.declarations);
+        await applyStatus(live, set.configurations, report.declarations);
         return EMPTY;
       }
     }
@@ -241,7 +237,6 @@ export function commandOperations(service: AdeService, options: CoreOptions, sig
 
   /** Status for the current version of a declaration settles its deployment (INSTALLED or FAILED). */
   async function applyStatus(
-    current: DeviceItem,
     live: DeploymentItem[],
     configurations: { identifier: string; serverToken: string }[],
     statuses: {
@@ -285,7 +280,6 @@ export function commandOperations(service: AdeService, options: CoreOptions, sig
         ]),
       );
     }
-    void current;
   }
 
   return { connect, declarativeCheckin };
