@@ -1,19 +1,14 @@
 /**
- * DynamoDB clients with a request counter. Every benchmark and several tests report "DynamoDB
- * requests per operation"; counting at the client (one middleware, every command) is the only
- * honest place to do that.
+ * The AWS SDK's DynamoDB client with a request counter (one middleware, every command).
  */
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createRequestCounter, type DocumentDatabase, type RequestCounter } from './requests.ts';
 
-export interface RequestCounter {
-  /** Requests per command name since the last reset, e.g. `{ GetItemCommand: 2 }`. */
-  readonly byCommand: Record<string, number>;
-  total(): number;
-  reset(): void;
-}
+export type { DocumentDatabase, RequestCounter } from './requests.ts';
 
-export interface Database {
+/** The AWS SDK's client under ElectroDB: GraphQL, scripts, the local runtime's table and the tests. */
+export interface Database extends DocumentDatabase {
   client: DynamoDBClient;
   document: DynamoDBDocumentClient;
   tableName: string;
@@ -43,20 +38,13 @@ export function createDatabase(options: DatabaseOptions): Database {
 }
 
 function countRequests(client: DynamoDBClient): RequestCounter {
-  const byCommand: Record<string, number> = {};
+  const counter = createRequestCounter();
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      const name = context.commandName ?? 'unknown';
-      byCommand[name] = (byCommand[name] ?? 0) + 1;
+      counter.record(context.commandName ?? 'unknown');
       return next(args);
     },
     { step: 'initialize', name: 'adeRequestCounter' },
   );
-  return {
-    byCommand,
-    total: () => Object.values(byCommand).reduce((sum, n) => sum + n, 0),
-    reset: () => {
-      for (const key of Object.keys(byCommand)) delete byCommand[key];
-    },
-  };
+  return counter;
 }

@@ -1,5 +1,5 @@
 import { type EntityItem, Service } from 'electrodb';
-import type { Database } from '../db/client.ts';
+import type { DocumentDatabase } from '../db/requests.ts';
 import { adeConfigurationEntity } from './ade-configuration.ts';
 import { adeTokenEntity } from './ade-token.ts';
 import { apiKeyEntity } from './api-key.ts';
@@ -16,7 +16,7 @@ import { policyEntity } from './policy.ts';
 import { tenantEntity } from './tenant.ts';
 import { deploymentSecretEntity, pushCertificateEntity, tenantPkiEntity } from './tenant-pki.ts';
 
-export function createService(db: Database) {
+export function createService(db: DocumentDatabase) {
   const config = { table: db.tableName, client: db.document };
   return new Service(
     {
