@@ -31,8 +31,35 @@ export function parseHandler(handler: string): { entry: string; exportName: stri
   return { entry: `${handler.slice(0, dot)}.ts`, exportName: handler.slice(dot + 1) };
 }
 
-export function lambdaBuildOptions(root: string, entry: string, outdir: string): BuildOptions {
+/**
+ * Device-facing functions run ElectroDB over core/db/wire.ts, never over the AWS SDK's
+ * DocumentClient; ElectroDB still `require`s `@aws-sdk/lib-dynamodb` when it loads, which would bring
+ * the whole SDK DynamoDB client (≈ 220 KB, ≈ 50 ms of cold start) into their bundles. There it is
+ * replaced by a module whose commands throw if anything ever constructs one.
+ */
+export const DEVICE_FACING_ALIASES = {
+  '@aws-sdk/lib-dynamodb': 'packages/core/src/db/no-sdk-document-client.ts',
+} as const;
+
+export interface FunctionBuild {
+  /** Answers Apple's devices: built with DEVICE_FACING_ALIASES. */
+  deviceFacing: boolean;
+}
+
+export function lambdaBuildOptions(
+  root: string,
+  entry: string,
+  outdir: string,
+  { deviceFacing }: FunctionBuild,
+): BuildOptions {
   return {
+    ...(deviceFacing
+      ? {
+          alias: Object.fromEntries(
+            Object.entries(DEVICE_FACING_ALIASES).map(([name, path]) => [name, join(root, path)]),
+          ),
+        }
+      : {}),
     absWorkingDir: root,
     entryPoints: { index: join(root, entry) },
     outdir,
@@ -68,11 +95,12 @@ export async function buildFunction(
   root: string,
   handler: string,
   outdir: string,
+  build: FunctionBuild,
 ): Promise<BuiltFunction> {
   const { entry, exportName } = parseHandler(handler);
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
-  const result = await esbuild.build(lambdaBuildOptions(root, entry, outdir));
+  const result = await esbuild.build(lambdaBuildOptions(root, entry, outdir, build));
   const metafile = result.metafile!;
   const index = Object.entries(metafile.outputs).find(([path]) => /(^|\/)index\.mjs$/.test(path));
   if (!index?.[1].exports.includes(exportName))

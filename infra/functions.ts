@@ -72,6 +72,7 @@ async function createFunction(input: FunctionsInput, name: string, definition: F
     root,
     definition.handler,
     join(root, '.artifacts', 'lambda', name),
+    { deviceFacing: definition.deviceFacing },
   );
   const logGroup = new aws.cloudwatch.LogGroup(`${id}Logs`, {
     name: `/ade-cloud/${stage}/functions/${name}`,

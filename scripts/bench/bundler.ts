@@ -101,7 +101,9 @@ export async function bundleFunction(name: FunctionName): Promise<BundleResult> 
   if (!definition) throw new Error(`no function "${name}" in packages/functions/src/routes.ts`);
   const dir = join(bundlesDir, name);
   const outfile = join(dir, 'index.mjs');
-  const result = await buildFunction(esbuild, repoRoot, definition.handler, dir);
+  const result = await buildFunction(esbuild, repoRoot, definition.handler, dir, {
+    deviceFacing: definition.deviceFacing,
+  });
   const { entry, exportName } = result;
   for (const warning of result.warnings) console.warn(`esbuild (${name}): ${warning.text}`);
   const meta: Metafile = result.metafile;
@@ -253,16 +255,24 @@ export async function smokeInvoke(
   file: string,
   exportName = 'handler',
   env: Record<string, string> = {},
+  /** The route's path parameters (each `{name}` in the path), `bench` for any not given. */
+  pathParameters: Record<string, string> = {},
+  rawQueryString = '',
 ): Promise<SmokeResult> {
   const route = routes.find((r) => r.function === name);
   if (!route) return { route: '(none)', statusCode: null, body: '', ok: true };
   const [method, rawPath] = route.key.split(' ') as [string, string];
-  const path = rawPath.replace(/\{[^}]+\}/g, 'bench');
+  const parameters: Record<string, string> = {};
+  const path = rawPath.replace(/\{([^}+]+)\+?\}/g, (_, key: string) => {
+    parameters[key] = pathParameters[key] ?? 'bench';
+    return parameters[key];
+  });
   const event = {
     version: '2.0',
     routeKey: route.key,
     rawPath: path,
-    rawQueryString: '',
+    rawQueryString,
+    pathParameters: parameters,
     headers: { 'content-type': 'application/json', host: '127.0.0.1' },
     requestContext: {
       accountId: 'local',

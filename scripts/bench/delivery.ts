@@ -22,7 +22,7 @@ import { ensureTable } from '@ade/local/table';
 import { makePushCertificate } from '../../test/support/apple.ts';
 import { signedEnrollBody } from '../../test/support/device-simulator.ts';
 import { enrollDevice } from '../../test/support/enroll-device.ts';
-import { localHandlers } from '../../test/support/handlers.ts';
+import { localHandlers, wireDeviceCore } from '../../test/support/handlers.ts';
 import { environment, round, table, verdict, writeResult } from './common.ts';
 
 const FLEET = Number(process.env.BENCH_FLEET ?? 10_000);
@@ -249,9 +249,11 @@ async function commandRound(
 ) {
   const steps: { step: string; requests: number; byCommand: Record<string, number> }[] = [];
   let label = '';
-  const connect = createConnectHandler(core);
+  // The device functions' own core, over the wire client as in Lambda, sharing core's counter.
+  const device = await wireDeviceCore(core);
+  const connect = createConnectHandler(device);
   const handlers: Record<FunctionName, LambdaHandler> = {
-    ...localHandlers(core),
+    ...localHandlers(core, device),
     connect: async (event, context) => {
       core.db.requests.reset();
       const response = await connect(event, context);

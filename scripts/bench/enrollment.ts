@@ -33,7 +33,7 @@ import { type LocalServer, startLocalServer } from '@ade/local/server';
 import { ensureTable } from '@ade/local/table';
 import { makePushCertificate } from '../../test/support/apple.ts';
 import { DeviceSimulator, signedEnrollBody } from '../../test/support/device-simulator.ts';
-import { localHandlers } from '../../test/support/handlers.ts';
+import { localHandlers, wireDeviceCore } from '../../test/support/handlers.ts';
 import { environment, percentile, round, summarize, table, verdict, writeResult } from './common.ts';
 import {
   type DiscoveryJob,
@@ -138,7 +138,8 @@ function startClientWorker() {
 
 /** The same local runtime as `pnpm dev`, with real handlers over this core, timed per function. */
 async function startRuntime(core: Core) {
-  const handlers: Record<FunctionName, LambdaHandler> = localHandlers(core);
+  const device = await wireDeviceCore(core);
+  const handlers: Record<FunctionName, LambdaHandler> = localHandlers(core, device);
   /** Server-side milliseconds per "function status" (e.g. "enroll 200"), while `recording`. */
   const timings = new Map<string, number[]>();
   const timing = { recording: false, timings };

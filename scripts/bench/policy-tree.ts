@@ -232,7 +232,7 @@ async function main() {
     const handlerSharesCore = first.sample.requests > 0;
     if (!handlerSharesCore)
       throw new Error('the handler did not use the core coreFromEnv() returned here: counter stayed at 0');
-    const { coreFromEnv: coreFromEnvModule } = await import('@ade/functions/env');
+    const { coreFromEnv: coreFromEnvModule } = await import('@ade/functions/core-from-env');
     const sameInstance = coreFromEnvModule() === core;
 
     const variants = [

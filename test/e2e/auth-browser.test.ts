@@ -12,6 +12,7 @@ import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asTenant } from '../support/ade.ts';
 import { createTenantFixture, useTestCore } from '../support/core.ts';
+import { wireDeviceCore } from '../support/handlers.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = new URL('../../.artifacts/screenshots/', import.meta.url).pathname;
@@ -23,8 +24,9 @@ describe('web authentication in Chromium', () => {
   beforeAll(async () => {
     if (!existsSync(CHROMIUM))
       throw new Error('Chromium is missing: run `bash scripts/test-tools.sh` (pnpm check does).');
-    const enroll = createEnrollHandler(core(), async () => Buffer.from('profile'));
-    const auth = createAuthHandler(core());
+    const device = await wireDeviceCore(core()); // as in Lambda: the device core on the wire client
+    const enroll = createEnrollHandler(device, async () => Buffer.from('profile'));
+    const auth = createAuthHandler(device);
     server = await startLocalServer({
       loadHandler: async (name) => (name === 'auth' ? auth : enroll),
       routes: [

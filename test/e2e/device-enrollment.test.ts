@@ -12,7 +12,7 @@ import { makePushCertificate } from '../support/apple.ts';
 import { createTenantFixture, TEST_PUBLIC_URL, type TenantFixture, useTestCore } from '../support/core.ts';
 import { DeviceSimulator, signedEnrollBody } from '../support/device-simulator.ts';
 import { gqlOk } from '../support/graphql.ts';
-import { localHandlers } from '../support/handlers.ts';
+import { localHandlers, wireDeviceCore } from '../support/handlers.ts';
 
 const core = useTestCore();
 let server: LocalServer;
@@ -45,7 +45,7 @@ const devicesQuery = `query($t: ID!, $filter: DeviceFilter) { tenant(id: $t) { d
 describe('device enrollment end to end', () => {
   beforeAll(async () => {
     f = await createTenantFixture(core(), 'Simulated Org');
-    const handlers = localHandlers(core());
+    const handlers = localHandlers(core(), await wireDeviceCore(core()));
     server = await startLocalServer({ loadHandler: async (name) => handlers[name] });
     const push = makePushCertificate();
     topic = push.topic;

@@ -9,6 +9,7 @@ import { type LocalServer, startLocalServer } from '@ade/local/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asTenant } from '../support/ade.ts';
 import { createTenantFixture, TEST_PUBLIC_URL, useTestCore } from '../support/core.ts';
+import { wireDeviceCore } from '../support/handlers.ts';
 import { compareWorkerWithDirect, disposeWorkers } from '../worker/harness.ts';
 
 const core = useTestCore();
@@ -32,7 +33,7 @@ describe('service discovery through the local runtime', () => {
     );
     discoveryId = item.discoveryId;
     configurationId = item.configurationId;
-    const discovery = createDiscoveryHandler(core());
+    const discovery = createDiscoveryHandler(await wireDeviceCore(core())); // as in Lambda
     server = await startLocalServer({ loadHandler: async () => discovery });
   });
   afterAll(async () => {

@@ -15,6 +15,7 @@ import { type LocalServer, startLocalServer } from '@ade/local/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asTenant } from '../support/ade.ts';
 import { createTenantFixture, TEST_PUBLIC_URL, useTestCore } from '../support/core.ts';
+import { wireDeviceCore } from '../support/handlers.ts';
 
 const core = useTestCore();
 const capture = readFileSync(ENROLL_CAPTURE_PATH);
@@ -72,11 +73,12 @@ async function authenticate(challengeUrl: string, user: string, passcode?: strin
 
 describe('enrollment up to the access token', () => {
   beforeAll(async () => {
-    const enrollHandler = createEnrollHandler(core(), async (r) => {
+    const device = await wireDeviceCore(core()); // as in Lambda: the device core on the wire client
+    const enrollHandler = createEnrollHandler(device, async (r) => {
       redeemed.push(r);
       return Buffer.from('profile');
     });
-    const auth = createAuthHandler(core());
+    const auth = createAuthHandler(device);
     server = await startLocalServer({
       loadHandler: async (name) => (name === 'auth' ? auth : enrollHandler),
       routes: [

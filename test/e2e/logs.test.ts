@@ -144,6 +144,7 @@ describe('structured logs', () => {
       },
     ])
       expect((await mac.checkIn(message, { bearer: false })).status).toBe(200);
+    await mac.connect(); // Idle: the command channel
 
     const lines = captured
       .join('')
@@ -151,7 +152,7 @@ describe('structured logs', () => {
       .filter((line) => line.trim());
     const requests = lines.map((line) => JSON.parse(line)).filter((entry) => entry.message === 'request');
     const byFunction = (name: string) => requests.filter((entry) => entry.function === name);
-    for (const name of ['graphql', 'discovery', 'enroll', 'auth', 'checkin']) {
+    for (const name of ['graphql', 'discovery', 'enroll', 'auth', 'checkin', 'connect']) {
       expect(byFunction(name).length, name).toBeGreaterThan(0);
       for (const entry of byFunction(name)) {
         expect(entry).toMatchObject({
@@ -163,7 +164,8 @@ describe('structured logs', () => {
       }
     }
     expect(byFunction('graphql').map((e) => e.status)).toEqual([200, 401, 200]);
-    for (const entry of byFunction('checkin')) expect(entry.tenantId).toBe(f.tenantId);
+    for (const entry of [...byFunction('checkin'), ...byFunction('connect')])
+      expect(entry.tenantId).toBe(f.tenantId);
     const everything = lines.join('\n');
     for (const secret of secrets)
       expect(everything.includes(secret), `a log line contains ${secret.slice(0, 12)}…`).toBe(false);

@@ -20,7 +20,7 @@ import { signDetached } from '../support/device-crypto.ts';
 import { type DeviceSimulator, signedEnrollBody } from '../support/device-simulator.ts';
 import { enrollDevice, type SimulatedHardware } from '../support/enroll-device.ts';
 import { gqlOk } from '../support/graphql.ts';
-import { localHandlers } from '../support/handlers.ts';
+import { localHandlers, wireDeviceCore } from '../support/handlers.ts';
 
 let apns: FakeApns;
 const core = useTestCore({
@@ -111,7 +111,7 @@ describe('payload delivery to a BYOD iPhone, an ADDE iPhone and an ADDE Mac in o
   beforeAll(async () => {
     apns = await FakeApns.start();
     f = await createTenantFixture(core(), 'Delivery Org');
-    const handlers = localHandlers(core());
+    const handlers = localHandlers(core(), await wireDeviceCore(core()));
     server = await startLocalServer({ loadHandler: async (name) => handlers[name] });
     const push = apns.issuePushCertificate();
     topic = push.topic;

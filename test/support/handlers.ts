@@ -1,9 +1,12 @@
 /**
- * Every function of the route table as its Lambda handler over one core: what a local runtime needs to
- * serve a test or a benchmark exactly as `pnpm dev` does, but against the caller's core (its table,
- * fakes and clock). Callers replace entries to wrap them (timing, request counts).
+ * Every function of the route table as its Lambda handler: what a local runtime needs to serve a
+ * test or a benchmark exactly as `pnpm dev` does, but against the caller's core (its table, fakes
+ * and clock). GraphQL runs on `core`; the device-facing functions on a device core over db/wire.ts,
+ * as in Lambda (functions/device-core-from-env.ts). Callers replace entries to wrap them (timing,
+ * request counts).
  */
-import type { Core } from '@ade/core';
+import { type Core, createDeviceCore, type DeviceCore } from '@ade/core';
+import { createWireDatabase } from '@ade/core/db/wire';
 import { createAuthHandler } from '@ade/functions/auth';
 import { createCheckinHandler } from '@ade/functions/checkin';
 import { createConnectHandler } from '@ade/functions/connect';
@@ -13,13 +16,28 @@ import { createGraphQLHandler } from '@ade/functions/graphql';
 import type { LambdaHandler } from '@ade/functions/http';
 import type { FunctionName } from '@ade/functions/routes';
 
-export function localHandlers(core: Core): Record<FunctionName, LambdaHandler> {
+/**
+ * The device core a device-facing function builds, on `core`'s table and with its options (keys,
+ * token signer, clock, APNs), over the wire client. Its own request counter: `device.db.requests`.
+ */
+export async function wireDeviceCore(core: Core): Promise<DeviceCore> {
+  const endpoint = await core.db.client.config.endpoint?.();
+  return createDeviceCore(
+    createWireDatabase({
+      tableName: core.db.tableName,
+      ...(endpoint ? { endpoint: `${endpoint.protocol}//${endpoint.hostname}:${endpoint.port}` } : {}),
+    }),
+    core.options,
+  );
+}
+
+export function localHandlers(core: Core, device: DeviceCore): Record<FunctionName, LambdaHandler> {
   return {
     graphql: createGraphQLHandler(core),
-    discovery: createDiscoveryHandler(core),
-    enroll: createEnrollHandler(core, (redeemed) => core.profiles.issue(redeemed)),
-    auth: createAuthHandler(core),
-    checkin: createCheckinHandler(core),
-    connect: createConnectHandler(core),
+    discovery: createDiscoveryHandler(device),
+    enroll: createEnrollHandler(device, (redeemed) => device.profiles.issue(redeemed)),
+    auth: createAuthHandler(device),
+    checkin: createCheckinHandler(device),
+    connect: createConnectHandler(device),
   };
 }

@@ -7,6 +7,7 @@ export * from './context.ts';
 export * from './core.ts';
 export * from './db/client.ts';
 export * from './db/table.ts';
+export * from './device-core.ts';
 export { type DeviceFilter, deviceCapabilities } from './devices.ts';
 export * from './discovery/answer.ts';
 export * from './discovery/domains.ts';

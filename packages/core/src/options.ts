@@ -5,11 +5,7 @@
  */
 
 import type { PushNotifier } from '@ade/apple/apns';
-import {
-  type DeviceAssignmentApi,
-  DeviceAssignmentClient,
-  type ServerTokenCredentials,
-} from '@ade/apple/dep/index';
+import type { DeviceAssignmentApi, ServerTokenCredentials } from '@ade/apple/dep/index';
 import type { KeyManagement } from './secrets/key-management.ts';
 import type { TokenSigner } from './secrets/token-signer.ts';
 
@@ -31,6 +27,25 @@ export interface CoreOptions {
 
 const USER_AGENT = 'ade-cloud/1.0';
 
+/**
+ * Apple's Device Assignment API, its client loaded on first use: only the administration of ADE
+ * tokens calls it, so the device-facing functions (device-core.ts) never load it at all.
+ */
+function appleDeviceAssignment(credentials: ServerTokenCredentials): DeviceAssignmentApi {
+  let client: Promise<DeviceAssignmentApi> | undefined;
+  const load = () =>
+    (client ??= import('@ade/apple/dep/index').then(
+      ({ DeviceAssignmentClient }) => new DeviceAssignmentClient({ credentials, userAgent: USER_AGENT }),
+    ));
+  return {
+    account: async () => (await load()).account(),
+    assignAccountDrivenEnrollmentProfile: async (url) =>
+      (await load()).assignAccountDrivenEnrollmentProfile(url),
+    fetchAccountDrivenEnrollmentProfile: async () => (await load()).fetchAccountDrivenEnrollmentProfile(),
+    removeAccountDrivenEnrollmentProfile: async () => (await load()).removeAccountDrivenEnrollmentProfile(),
+  };
+}
+
 /** Fails closed: without a configured provider, nothing can be sealed or unsealed. */
 const unconfiguredKeys: KeyManagement = {
   description: 'unconfigured',
@@ -49,9 +64,7 @@ export function resolveOptions(
   return {
     keys,
     tokenSigner: options.tokenSigner ?? defaultSigner(keys),
-    deviceAssignment:
-      options.deviceAssignment ??
-      ((credentials) => new DeviceAssignmentClient({ credentials, userAgent: USER_AGENT })),
+    deviceAssignment: options.deviceAssignment ?? appleDeviceAssignment,
     publicUrl: (options.publicUrl ?? 'http://localhost:4000').replace(/\/+$/, ''),
     now: options.now ?? (() => new Date()),
     ...(options.push ? { push: options.push } : {}),

@@ -3,15 +3,17 @@
  * 308 to Apple's callback scheme with the access token. Device-facing: no Apollo, no graphql.
  * …/servicediscovery/{discoveryId}/auth/{sessionId}[/logo]
  */
-import { EnrollmentRefusal } from '@ade/core';
+
+import type { DeviceCore } from '@ade/core/device-core';
+import { EnrollmentRefusal } from '@ade/core/enrollment/refusal';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { coreFromEnv } from './env.ts';
+import { deviceCoreFromEnv } from './device-core-from-env.ts';
 import { decodeBody, type LambdaHandler } from './http.ts';
 import { withLogging } from './log.ts';
 import { queryParameter } from './query.ts';
 import { renderAuthPage, renderMessagePage } from './web/auth-page.ts';
 
-type Core = ReturnType<typeof coreFromEnv>;
+type Core = DeviceCore;
 
 const SECURITY_HEADERS = {
   'cache-control': 'no-store',
@@ -42,9 +44,7 @@ function cookie(event: APIGatewayProxyEventV2, name: string): string | null {
   return null;
 }
 
-export function createAuthHandler(
-  core: Pick<Core, 'webAuth' | 'branding'> & { options: Core['options'] },
-): LambdaHandler {
+export function createAuthHandler(core: Pick<Core, 'webAuth' | 'options'>): LambdaHandler {
   return async (event) => {
     const discoveryId = event.pathParameters?.discoveryId ?? '';
     const sessionId = event.pathParameters?.sessionId ?? '';
@@ -102,6 +102,6 @@ export function createAuthHandler(
 let handle: LambdaHandler | undefined;
 
 export const handler: LambdaHandler = withLogging('auth', (event, context) => {
-  handle ??= createAuthHandler(coreFromEnv());
+  handle ??= createAuthHandler(deviceCoreFromEnv());
   return handle(event, context);
 });

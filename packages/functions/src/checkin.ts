@@ -3,12 +3,14 @@
  * Authenticate, TokenUpdate, CheckOut, DeclarativeManagement. The device is found by its
  * Mdm-Signature, never by the ids it claims. Device-facing: no Apollo, no graphql.
  */
+
+import type { DeviceCore } from '@ade/core/device-core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { coreFromEnv } from './env.ts';
+import { deviceCoreFromEnv } from './device-core-from-env.ts';
 import type { LambdaHandler } from './http.ts';
 import { withLogging } from './log.ts';
 
-type Core = ReturnType<typeof coreFromEnv>;
+type Core = DeviceCore;
 
 export function rawBody(event: APIGatewayProxyEventV2): Buffer {
   if (!event.body) return Buffer.alloc(0);
@@ -35,6 +37,6 @@ export function createCheckinHandler(core: Pick<Core, 'checkins'>): LambdaHandle
 let handle: LambdaHandler | undefined;
 
 export const handler: LambdaHandler = withLogging('checkin', (event, context) => {
-  handle ??= createCheckinHandler(coreFromEnv());
+  handle ??= createCheckinHandler(deviceCoreFromEnv());
   return handle(event, context);
 });

@@ -3,11 +3,14 @@
  * command channel. `Idle` gets the next queued command or an empty 200; results settle deployments.
  * Authenticated like check-in (Mdm-Signature, bearer). Device-facing: no Apollo, no graphql.
  */
-import { mdmRequest } from './checkin.ts';
-import { coreFromEnv } from './env.ts';
-import type { LambdaHandler } from './http.ts';
 
-type Core = ReturnType<typeof coreFromEnv>;
+import type { DeviceCore } from '@ade/core/device-core';
+import { mdmRequest } from './checkin.ts';
+import { deviceCoreFromEnv } from './device-core-from-env.ts';
+import type { LambdaHandler } from './http.ts';
+import { withLogging } from './log.ts';
+
+type Core = DeviceCore;
 
 export function createConnectHandler(core: Pick<Core, 'commands'>): LambdaHandler {
   return async (event) => {
@@ -18,7 +21,7 @@ export function createConnectHandler(core: Pick<Core, 'commands'>): LambdaHandle
 
 let handle: LambdaHandler | undefined;
 
-export const handler: LambdaHandler = (event, context) => {
-  handle ??= createConnectHandler(coreFromEnv());
+export const handler: LambdaHandler = withLogging('connect', (event, context) => {
+  handle ??= createConnectHandler(deviceCoreFromEnv());
   return handle(event, context);
-};
+});

@@ -3,15 +3,15 @@
  * configuration — the URL registered with ABM/ASM for fallback, and the target of the customer's
  * Worker or redirect. Device-facing: no Apollo, no graphql, one DynamoDB read at most.
  */
+
+import type { DeviceCore } from '@ade/core/device-core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { coreFromEnv } from './env.ts';
+import { deviceCoreFromEnv } from './device-core-from-env.ts';
 import type { LambdaHandler } from './http.ts';
 import { withLogging } from './log.ts';
 import { queryParameter } from './query.ts';
 
-export function createDiscoveryHandler(
-  core: Pick<ReturnType<typeof coreFromEnv>, 'discovery'>,
-): LambdaHandler {
+export function createDiscoveryHandler(core: Pick<DeviceCore, 'discovery'>): LambdaHandler {
   return async (event: APIGatewayProxyEventV2) => {
     const answer = await core.discovery.answer(event.pathParameters?.discoveryId ?? '', {
       userIdentifier: queryParameter(event.rawQueryString, 'user-identifier'),
@@ -28,6 +28,6 @@ export function createDiscoveryHandler(
 let handle: LambdaHandler | undefined;
 
 export const handler: LambdaHandler = withLogging('discovery', (event, context) => {
-  handle ??= createDiscoveryHandler(coreFromEnv());
+  handle ??= createDiscoveryHandler(deviceCoreFromEnv());
   return handle(event, context);
 });

@@ -5,13 +5,16 @@
  * form-parsed. Without a usable bearer: 401 with the `apple-as-web` challenge. With one: the
  * enrollment profile. Device-facing: no Apollo, no graphql.
  */
-import { EnrollmentRefusal, type RedeemedToken } from '@ade/core';
+
+import type { DeviceCore } from '@ade/core/device-core';
+import type { RedeemedToken } from '@ade/core/enrollment/index';
+import { EnrollmentRefusal } from '@ade/core/enrollment/refusal';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { coreFromEnv } from './env.ts';
+import { deviceCoreFromEnv } from './device-core-from-env.ts';
 import type { LambdaHandler } from './http.ts';
 import { withLogging } from './log.ts';
 
-type Core = ReturnType<typeof coreFromEnv>;
+type Core = DeviceCore;
 
 export type ProfileIssuer = (redeemed: RedeemedToken) => Promise<Buffer>;
 
@@ -74,7 +77,7 @@ let handle: LambdaHandler | undefined;
 
 export const handler: LambdaHandler = withLogging('enroll', (event, context) => {
   if (!handle) {
-    const core = coreFromEnv();
+    const core = deviceCoreFromEnv();
     handle = createEnrollHandler(core, (redeemed) => core.profiles.issue(redeemed));
   }
   return handle(event, context);

@@ -2,9 +2,11 @@
  * What a function knows about its deployment, from environment variables set by infra (or by the
  * local runtime): the table (and for DynamoDB Local its endpoint), the public URL, the key
  * management for secrets (ADE_KMS_KEY_ID in AWS, ADE_LOCAL_KEY_FILE locally; the access-token signing
- * key is one of those secrets, see core/enrollment/token-key.ts) and APNs.
+ * key is one of those secrets, see core/enrollment/token-key.ts) and APNs. The core itself is built
+ * by core-from-env.ts (GraphQL and the worker, on the AWS SDK) or device-core-from-env.ts (the
+ * device-facing functions, on db/wire.ts).
  */
-import { type Core, createCore, createDatabase, type PushNotifier } from '@ade/core';
+import type { CoreOptions, PushNotifier } from '@ade/core/options';
 import type { KeyManagement } from '@ade/core/secrets/index';
 
 export function requireEnv(name: string): string {
@@ -49,21 +51,17 @@ function apnsFromEnv(certificate: { certificatePem: string; privateKeyPem: strin
   };
 }
 
-let core: Core | undefined;
+/** The table, and for DynamoDB Local its endpoint. */
+export function tableFromEnv(): { tableName: string; endpoint?: string } {
+  const endpoint = process.env.ADE_DYNAMODB_ENDPOINT || undefined;
+  return { tableName: requireEnv('ADE_TABLE_NAME'), ...(endpoint ? { endpoint } : {}) };
+}
 
-/** One core per process (Lambda container), built on first use. */
-export function coreFromEnv(): Core {
-  core ??= createCore(
-    createDatabase({
-      tableName: requireEnv('ADE_TABLE_NAME'),
-      endpoint: process.env.ADE_DYNAMODB_ENDPOINT || undefined,
-    }),
-    {
-      keys: keysFromEnv(),
-      publicUrl: requireEnv('ADE_PUBLIC_URL'),
-      // ADE_APNS=off: no pushes (the local runtime, which cannot reach Apple); devices still poll.
-      ...(process.env.ADE_APNS === 'off' ? {} : { push: apnsFromEnv }),
-    },
-  );
-  return core;
+export function optionsFromEnv(): Partial<CoreOptions> {
+  return {
+    keys: keysFromEnv(),
+    publicUrl: requireEnv('ADE_PUBLIC_URL'),
+    // ADE_APNS=off: no pushes (the local runtime, which cannot reach Apple); devices still poll.
+    ...(process.env.ADE_APNS === 'off' ? {} : { push: apnsFromEnv }),
+  };
 }

@@ -2,7 +2,7 @@
 import type { Core } from '@ade/core';
 import { createGraphQLServer, executeGraphQL } from '@ade/graphql';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { coreFromEnv } from './env.ts';
+import { coreFromEnv } from './core-from-env.ts';
 import { decodeBody, type LambdaHandler } from './http.ts';
 import { logger, withLogging } from './log.ts';
 

@@ -4,7 +4,7 @@
  * can in its own few seconds; this finishes the rest, and picks up after any interruption.
  * Not routed: invoked by the scheduler only.
  */
-import { coreFromEnv } from './env.ts';
+import { coreFromEnv } from './core-from-env.ts';
 
 type Core = ReturnType<typeof coreFromEnv>;
 

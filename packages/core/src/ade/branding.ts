@@ -13,11 +13,12 @@ import { commit, failedAt } from '../transaction.ts';
 import { parseInput } from '../validation.ts';
 import type { ConfigurationOperations } from './configurations.ts';
 import { sniffImage } from './images.ts';
-import { DEFAULT_PRIVACY_NOTICES } from './privacy-defaults.ts';
+import { DEFAULT_ACCENT } from './privacy-defaults.ts';
+
+export { DEFAULT_ACCENT, effectivePrivacyNotice } from './privacy-defaults.ts';
 
 export const MAX_LOGO_BYTES = 100 * 1024;
 export const MAX_LOGO_SIDE = 1024;
-export const DEFAULT_ACCENT = '#0B5FFF';
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: plain text may not carry control characters
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
@@ -189,11 +190,6 @@ function checkLogo(base64: string) {
     },
     item: { contentType: info.contentType, data: bytes.toString('base64'), sha256 },
   };
-}
-
-export function effectivePrivacyNotice(item: BrandingItem | null, type: 'USER' | 'DEVICE'): string {
-  const custom = type === 'USER' ? item?.privacyNoticeUser : item?.privacyNoticeDevice;
-  return custom ?? DEFAULT_PRIVACY_NOTICES[type];
 }
 
 export type BrandingOperations = ReturnType<typeof brandingOperations>;

@@ -2,7 +2,12 @@
  * What a person is told before enrolling, in plain language, when the organisation has not written
  * its own notice. Sources: Apple's Platform Deployment guide on User Enrollment and Device
  * Enrollment (what MDM can and cannot see or do), summarised for people, not administrators.
+ * With the accent colour, what the sign-in page shows where branding leaves something unset.
  */
+import type { BrandingItem } from '../entities/service.ts';
+
+export const DEFAULT_ACCENT = '#0B5FFF';
+
 export const DEFAULT_PRIVACY_NOTICES = {
   USER: [
     'This is a personal device, and it stays yours.',
@@ -17,3 +22,8 @@ export const DEFAULT_PRIVACY_NOTICES = {
     'Management can be removed in Settings; the organisation is told when it is.',
   ].join('\n\n'),
 } as const;
+
+export function effectivePrivacyNotice(item: BrandingItem | null, type: 'USER' | 'DEVICE'): string {
+  const custom = type === 'USER' ? item?.privacyNoticeUser : item?.privacyNoticeDevice;
+  return custom ?? DEFAULT_PRIVACY_NOTICES[type];
+}

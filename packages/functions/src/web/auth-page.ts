@@ -3,7 +3,8 @@
  * No JavaScript (a form posts back), no external resources (the logo comes from our own route),
  * everything escaped, labels on every field, the accent colour only from a validated #RRGGBB.
  */
-import { DEFAULT_ACCENT, effectivePrivacyNotice, type PageState } from '@ade/core';
+import { DEFAULT_ACCENT, effectivePrivacyNotice } from '@ade/core/ade/privacy-defaults';
+import type { PageState } from '@ade/core/enrollment/web-auth';
 import { escapeHtml, paragraphs } from './html.ts';
 
 export interface PageOptions {
