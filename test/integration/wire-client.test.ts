@@ -34,6 +34,7 @@ import {
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { Entity, Service } from 'electrodb';
+import * as esbuild from 'esbuild';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { localEndpoint, useTestDatabase } from '../support/database.ts';
 
@@ -930,10 +931,7 @@ describe('retries and timeouts', () => {
     for (let i = 0; i < 3; i++) await client.document.get(GET).promise();
     expect(server.connections).toBe(2); // the three later calls shared the second connection
     client.close();
-    await client.document
-      .get(GET)
-      .promise()
-      .catch(() => {});
+    expect((await client.document.get(GET).promise()).Item).toEqual({ pk: 'a', bin: new Uint8Array([1, 2]) });
     expect(server.connections).toBe(3); // close() ended it; the next call had to connect again
   });
 
@@ -1423,5 +1421,31 @@ describe('SigV4', () => {
     } finally {
       client.close();
     }
+  });
+});
+
+describe('bundle', () => {
+  it("is small and holds none of the AWS SDK's client code", async () => {
+    const result = await esbuild.build({
+      stdin: {
+        contents: "export { createWireDatabase } from './packages/core/src/db/wire.ts';",
+        resolveDir: process.cwd(),
+        loader: 'ts',
+      },
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'node',
+      target: 'node22',
+      minify: true,
+      mainFields: ['module', 'main'],
+      metafile: true,
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    const packages = new Set(
+      inputs.map((path) => /.*node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path)?.[1]).filter(Boolean),
+    );
+    expect([...packages]).toEqual(['@aws-sdk/util-dynamodb']);
+    expect(result.outputFiles[0]!.contents.length).toBeLessThan(30_000);
   });
 });
