@@ -14,6 +14,8 @@
  * credential providers other than the environment Lambda sets, and PartiQL/control-plane
  * operations. The response's `x-amz-crc32` checksum is verified (a table CRC32, microseconds for
  * a device-sized response) and a mismatch is retried like a transient error, as SDK v2 did.
+ * Note for bundling: ElectroDB's src/client.js requires `@aws-sdk/lib-dynamodb` at load (only its
+ * v3 wrapper uses it), which drags the whole SDK client in unless a device build stubs that import.
  */
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
