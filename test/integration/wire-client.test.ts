@@ -1182,6 +1182,33 @@ const transactWriteParams = {
   ],
 };
 const transactGetParams = { TransactItems: [{ Get: { TableName: 't', Key: { pk: 'g', sk: 'h' } } }] };
+// The legacy (pre-expression) parameters lib-dynamodb still marshalls.
+const legacyQueryParams = {
+  TableName: 't',
+  KeyConditions: {
+    pk: { ComparisonOperator: 'EQ' as const, AttributeValueList: ['a'] },
+    sk: { ComparisonOperator: 'BETWEEN' as const, AttributeValueList: ['b', 'c'] },
+  },
+  QueryFilter: {
+    n: { ComparisonOperator: 'IN' as const, AttributeValueList: [1, new Uint8Array([2]), null] },
+  },
+};
+const legacyPutParams = {
+  TableName: 't',
+  Item: { pk: 'a', sk: 'b' },
+  Expected: {
+    n: { Value: 5, ComparisonOperator: 'GT' as const },
+    s: { ComparisonOperator: 'CONTAINS' as const, AttributeValueList: [new Set(['x'])] },
+  },
+};
+const legacyUpdateParams = {
+  TableName: 't',
+  Key: { pk: 'a', sk: 'b' },
+  AttributeUpdates: {
+    m: { Value: { deep: [1, undefined] }, Action: 'PUT' as const },
+    gone: { Action: 'DELETE' as const },
+  },
+};
 
 describe('SigV4', () => {
   let server: LocalServer;
@@ -1256,6 +1283,9 @@ describe('SigV4', () => {
       (c) => c.transactGet(transactGetParams),
       () => new TransactGetCommand(transactGetParams),
     ],
+    ['Query', (c) => c.query(legacyQueryParams), () => new QueryCommand(legacyQueryParams)],
+    ['PutItem', (c) => c.put(legacyPutParams), () => new PutCommand(legacyPutParams)],
+    ['UpdateItem', (c) => c.update(legacyUpdateParams), () => new UpdateCommand(legacyUpdateParams)],
   ];
 
   it('signs every operation with the credentials in the environment, read at each request', async () => {
