@@ -98,7 +98,7 @@ describe('Lambda bundles', () => {
         discovery.exportName,
         env,
         { discoveryId },
-        'user-identifier=a%40bundle.example',
+        'user-identifier=a%40bundle.example&model-family=iPhone',
       );
     const answer = await invoke(item.discoveryId);
     expect(answer.statusCode, answer.error ?? answer.body).toBe(200);

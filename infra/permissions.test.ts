@@ -3,13 +3,15 @@
  * Managed Apple Account, an ADDE Mac with a passcode, one wrong attempt included, an ADDE iPhone),
  * their check-ins, the payloads their policy queues for them over the command channel and a
  * declarative-management sync, through the device-facing handlers on the local runtime, each function with its own
- * DynamoDB client and key management so every request is attributed to the function that made it.
+ * device core on its own wire client (as in Lambda) and key management, so every request is
+ * attributed to the function that made it.
  * Every DynamoDB action and KMS operation a function used must be granted in infra/permissions.ts,
  * and a function with its own entry there must use everything it is granted (nothing spare).
  */
 import { readFileSync } from 'node:fs';
 import { ENROLL_CAPTURE_PATH } from '@ade/apple/testing/tools';
-import { type Core, createCore, createDatabase, type Database } from '@ade/core';
+import { createCore, createDeviceCore, type DeviceCore } from '@ade/core';
+import { createWireDatabase, type WireDatabase } from '@ade/core/db/wire';
 import { ephemeralKeyManagement, type KeyManagement } from '@ade/core/secrets/index';
 import { type FunctionName, functions, type LambdaHandler } from '@ade/functions';
 import { createAuthHandler } from '@ade/functions/auth';
@@ -71,20 +73,19 @@ interface Recorded {
   kms: Set<KmsAction>;
 }
 
-function recordingCore(tableName: string): { core: Core; used: Recorded; db: Database } {
+/** A device core as the function builds it (the wire client), recording what it asks of AWS. */
+function recordingCore(tableName: string): { core: DeviceCore; used: Recorded; db: WireDatabase } {
   const used: Recorded = { dynamodb: new Set(), indexes: new Set(), kms: new Set() };
-  const db = createDatabase({ tableName, endpoint: localEndpoint() });
-  db.client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const input = args.input as Record<string, unknown>;
-      for (const action of iamActions(context.commandName ?? 'unknown', input)) used.dynamodb.add(action);
+  const db = createWireDatabase({
+    tableName,
+    endpoint: localEndpoint(),
+    observe: (command, input) => {
+      for (const action of iamActions(command, input)) used.dynamodb.add(action);
       if (typeof input.IndexName === 'string') used.indexes.add(input.IndexName);
-      return next(args);
     },
-    { step: 'initialize', name: 'iamRecorder' },
-  );
+  });
   return {
-    core: createCore(db, { keys: recordingKeys(used), publicUrl: TEST_PUBLIC_URL }),
+    core: createDeviceCore(db, { keys: recordingKeys(used), publicUrl: TEST_PUBLIC_URL }),
     used,
     db,
   };
@@ -110,7 +111,7 @@ const admin = useTestCore();
 const recorded = new Map<FunctionName, ReturnType<typeof recordingCore>>();
 let server: LocalServer;
 
-const factories: Partial<Record<FunctionName, (core: Core) => LambdaHandler>> = {
+const factories: Partial<Record<FunctionName, (core: DeviceCore) => LambdaHandler>> = {
   discovery: (core) => createDiscoveryHandler(core),
   enroll: (core) => createEnrollHandler(core, (redeemed) => core.profiles.issue(redeemed)),
   auth: (core) => createAuthHandler(core),
@@ -131,7 +132,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await server?.close();
-  for (const { db } of recorded.values()) db.client.destroy();
+  for (const { db } of recorded.values()) db.destroy();
 });
 
 describe('least privilege under real device traffic', () => {
@@ -265,7 +266,7 @@ describe('least privilege under real device traffic', () => {
     const auth = recorded.get('auth')!.used;
     for (const action of coldAuth.used.dynamodb) auth.dynamodb.add(action);
     for (const action of coldAuth.used.kms) auth.kms.add(action);
-    coldAuth.db.client.destroy();
+    coldAuth.db.destroy();
 
     for (const [name, { used }] of recorded) {
       const grants = grantsFor(name, functions[name].deviceFacing);

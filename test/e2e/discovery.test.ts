@@ -3,7 +3,7 @@
  * discovery Lambda handler) against DynamoDB Local, and the customer's Cloudflare Worker in real
  * workerd forwarding to that same route — both must give a device the same answer.
  */
-import { discoveryUrl } from '@ade/core';
+import { type DeviceCore, discoveryUrl } from '@ade/core';
 import { createDiscoveryHandler } from '@ade/functions/discovery';
 import { type LocalServer, startLocalServer } from '@ade/local/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { compareWorkerWithDirect, disposeWorkers } from '../worker/harness.ts';
 
 const core = useTestCore();
 let server: LocalServer;
+let device: DeviceCore;
 let discoveryId: string;
 let configurationId: string;
 let tenant: Awaited<ReturnType<typeof createTenantFixture>>;
@@ -33,7 +34,8 @@ describe('service discovery through the local runtime', () => {
     );
     discoveryId = item.discoveryId;
     configurationId = item.configurationId;
-    const discovery = createDiscoveryHandler(await wireDeviceCore(core())); // as in Lambda
+    device = await wireDeviceCore(core()); // as in Lambda: the device core on the wire client
+    const discovery = createDiscoveryHandler(device);
     server = await startLocalServer({ loadHandler: async () => discovery });
   });
   afterAll(async () => {
@@ -45,8 +47,8 @@ describe('service discovery through the local runtime', () => {
     fetch(`${server.url}/mdm/enrollment/servicediscovery/${id}?${query}`);
 
   it('answers one server with an absolute https BaseURL, reading at most once', async () => {
-    core().discovery.clearCache();
-    await core().discovery.flushAudit();
+    device.discovery.clearCache();
+    await device.discovery.flushAudit();
     core().db.requests.reset();
     const response = await get(`user-identifier=alice%40${domain}&model-family=iPhone`);
     expect(response.status).toBe(200);
@@ -77,7 +79,7 @@ describe('service discovery through the local runtime', () => {
       expect(body.code).toBe('com.apple.well-known.failed');
       expect(body.message.length).toBeGreaterThan(20);
     }
-    await core().discovery.flushAudit();
+    await device.discovery.flushAudit();
     core().db.requests.reset();
     const malformed = await get(
       `user-identifier=alice%40${domain}&model-family=iPhone`,
@@ -98,14 +100,14 @@ describe('service discovery through the local runtime', () => {
   });
 
   it('audits answers and refusals per person, repeats counted, 25 to a BatchWriteItem and no read', async () => {
-    await core().discovery.flushAudit();
+    await device.discovery.flushAudit();
     const person = `audit-${Math.random().toString(36).slice(2, 8)}@${domain}`;
     core().db.requests.reset();
     for (let i = 0; i < 24; i++)
       await get(`user-identifier=${encodeURIComponent(person)}&model-family=${i % 2 ? 'iPhone' : 'AppleTV'}`);
-    expect(core().discovery.auditStats().pending).toBe(2); // one answer, one refusal, each counted
+    expect(device.discovery.auditStats().pending).toBe(2); // one answer, one refusal, each counted
     expect(core().db.requests.byCommand).toEqual({}); // cached answers, events still waiting
-    await core().discovery.flushAudit();
+    await device.discovery.flushAudit();
     expect(core().db.requests.byCommand).toEqual({ BatchWriteItemCommand: 1 });
 
     const events = await asTenant(core(), tenant, () =>
@@ -125,15 +127,15 @@ describe('service discovery through the local runtime', () => {
     for (let i = 0; i < 25; i++)
       await get(`user-identifier=${encodeURIComponent(`p${i}-${person}`)}&model-family=iPhone`);
     expect(core().db.requests.byCommand).toEqual({ BatchWriteItemCommand: 1 });
-    expect(core().discovery.auditStats()).toEqual({ pending: 0, dropped: 0 });
+    expect(device.discovery.auditStats()).toEqual({ pending: 0, dropped: 0 });
   });
 
   it('sees a disabled configuration once the cache entry expires (cleared here)', async () => {
     await asTenant(core(), tenant, () => core().adeConfigurations.setEnabled(configurationId, false));
-    core().discovery.clearCache();
+    device.discovery.clearCache();
     expect((await get(`user-identifier=alice%40${domain}&model-family=iPhone`)).status).toBe(403);
     await asTenant(core(), tenant, () => core().adeConfigurations.setEnabled(configurationId, true));
-    core().discovery.clearCache();
+    device.discovery.clearCache();
   });
 
   it("gives the same answer through the customer's Cloudflare Worker (real workerd)", async () => {

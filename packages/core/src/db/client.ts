@@ -3,16 +3,17 @@
  */
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createRequestCounter, type DocumentDatabase, type RequestCounter } from './requests.ts';
+import { createRequestCounter, type DocumentDatabase, type RecordingCounter } from './requests.ts';
 
-export type { DocumentDatabase, RequestCounter } from './requests.ts';
+export type { DocumentDatabase, RecordingCounter, RequestCounter } from './requests.ts';
 
 /** The AWS SDK's client under ElectroDB: GraphQL, scripts, the local runtime's table and the tests. */
 export interface Database extends DocumentDatabase {
   client: DynamoDBClient;
   document: DynamoDBDocumentClient;
   tableName: string;
-  requests: RequestCounter;
+  /** Recording, so that a device core on the wire client can count into it too (db/wire.ts). */
+  requests: RecordingCounter;
 }
 
 export interface DatabaseOptions {
@@ -37,7 +38,7 @@ export function createDatabase(options: DatabaseOptions): Database {
   return { client, document, tableName: options.tableName, requests };
 }
 
-function countRequests(client: DynamoDBClient): RequestCounter {
+function countRequests(client: DynamoDBClient): RecordingCounter {
   const counter = createRequestCounter();
   client.middlewareStack.add(
     (next, context) => async (args) => {

@@ -43,7 +43,12 @@ import type {
   UpdateCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { createRequestCounter, type DocumentDatabase, type RequestCounter } from './requests.ts';
+import {
+  createRequestCounter,
+  type DocumentDatabase,
+  type RecordingCounter,
+  type RequestCounter,
+} from './requests.ts';
 
 export interface WireDatabaseOptions {
   tableName: string;
@@ -61,6 +66,10 @@ export interface WireDatabaseOptions {
    * `local`/`local` pair with one, so that a local run never signs with real credentials.
    */
   credentials?: 'environment' | WireCredentials;
+  /** Counts into this counter rather than a new one: a local stack counting both clients as one. */
+  requests?: RecordingCounter;
+  /** Sees each call's command name (`GetItemCommand`, …) and wire input before it is sent (tests record IAM actions). */
+  observe?: (commandName: string, input: Readonly<Record<string, unknown>>) => void;
 }
 
 /** Fixed credentials (tests, DynamoDB Local); in Lambda, leave `credentials` unset. */
@@ -647,7 +656,7 @@ export function createWireDatabase(options: WireDatabaseOptions): WireDatabase {
   // DynamoDB Local accepts any credentials; never let a local run pick up real ones.
   const fixed = options.credentials ?? (options.endpoint ? LOCAL_CREDENTIALS : 'environment');
   const credentials = fixed === 'environment' ? environmentCredentials : () => fixed;
-  const requests = createRequestCounter();
+  const requests = options.requests ?? createRequestCounter();
 
   async function call(
     operation: Operation,
@@ -658,6 +667,7 @@ export function createWireDatabase(options: WireDatabaseOptions): WireDatabase {
     const input = transformMembers(params as Json, operation.input, toAttribute);
     // The SDK fills TransactWriteItems' idempotency token, so that a retried transaction is not applied twice.
     if (operation.name === 'TransactWriteItems') input.ClientRequestToken ??= randomUUID();
+    options.observe?.(`${operation.name}Command`, input);
     const body = Buffer.from(JSON.stringify(input, (_key, value) => (value === null ? undefined : value)));
     let totalRetryDelay = 0;
     for (let attempt = 1; ; attempt++) {
