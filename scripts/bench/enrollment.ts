@@ -25,7 +25,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { ENROLL_CAPTURE_PATH } from '@ade/apple/testing/tools';
-import { type Actor, type Core, createCore, createDatabase, runAs } from '@ade/core';
+import { type Actor, type Core, createCore, createDatabase, type DeviceCore, runAs } from '@ade/core';
 import { ephemeralKeyManagement, hmacTokenSigner } from '@ade/core/secrets/index';
 import type { FunctionName, LambdaHandler } from '@ade/functions';
 import { type DynamoLocal, startDynamoLocal } from '@ade/local/dynamodb-local';
@@ -163,7 +163,7 @@ async function startRuntime(core: Core) {
     loadHandler: async (name) => timed(name, handlers[name]),
   });
   if (!server.url.startsWith('http://127.0.0.1:')) throw new Error(`not on 127.0.0.1: ${server.url}`);
-  return { server, timing };
+  return { server, timing, device };
 }
 
 /** A bare node:http server answering every request with the given status, headers and body. */
@@ -288,6 +288,7 @@ const commands = (byCommand: Record<string, number>) =>
 /** One whole enrollment, step by step, each step's DynamoDB requests counted on its own. */
 async function countedEnrollment(
   core: Core,
+  deviceCore: DeviceCore,
   serverUrl: string,
   tenant: BenchTenant,
   kind: 'iPhone' | 'Mac',
@@ -319,7 +320,7 @@ async function countedEnrollment(
     });
     return value;
   };
-  core.discovery.clearCache();
+  deviceCore.discovery.clearCache();
   const discovered = await count(
     'discovery (uncached)',
     200,
@@ -636,7 +637,7 @@ async function main() {
       const samples: number[] = [];
       const byCommand: Record<string, number> = {};
       for (let i = 0; i < 5; i++) {
-        if (!cached) c.discovery.clearCache();
+        if (!cached) started.device.discovery.clearCache();
         else await fetch(discoveryUrl).then((r) => r.arrayBuffer()); // make sure it is cached
         c.db.requests.reset();
         const response = await fetch(discoveryUrl);
@@ -657,6 +658,7 @@ async function main() {
         name: 'BYOD iPhone, first of its tenant (makes the tenant CA)',
         steps: await countedEnrollment(
           core,
+          started.device,
           serverUrl,
           measured,
           'iPhone',
@@ -668,6 +670,7 @@ async function main() {
         name: 'BYOD iPhone',
         steps: await countedEnrollment(
           core,
+          started.device,
           serverUrl,
           measured,
           'iPhone',
@@ -679,6 +682,7 @@ async function main() {
         name: 'ADDE Mac, passcode',
         steps: await countedEnrollment(
           core,
+          started.device,
           serverUrl,
           measured,
           'Mac',
