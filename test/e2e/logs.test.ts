@@ -2,8 +2,9 @@
  * The logs Lambda would write, from the real handler exports (as Lambda loads them: wrapped by
  * withLogging, core from the environment) over the local runtime: GraphQL with API keys in the
  * Authorization header (one mutation returning a new key), a passcode sign-in, the access token
- * redeemed in a bearer, check-ins with a push token. Every line written to stdout/stderr is captured:
- * each must be JSON with the request id, and no key, token, passcode or push secret may appear.
+ * redeemed in a bearer, check-ins with a push token, an Idle on the command channel. Every line
+ * written to stdout/stderr is captured: each must be JSON with the request id, and no key, token,
+ * passcode or push secret may appear.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
