@@ -13,7 +13,6 @@ import { commit, failedAt } from '../transaction.ts';
 import { parseInput } from '../validation.ts';
 import type { ConfigurationOperations } from './configurations.ts';
 import { sniffImage } from './images.ts';
-import { DEFAULT_ACCENT } from './privacy-defaults.ts';
 
 export { DEFAULT_ACCENT, effectivePrivacyNotice } from './privacy-defaults.ts';
 
