@@ -2,15 +2,16 @@
  * Least privilege against real traffic: whole enrollments (a BYOD iPhone signing in with its
  * Managed Apple Account, an ADDE Mac with a passcode, one wrong attempt included, an ADDE iPhone),
  * their check-ins, the payloads their policy queues for them over the command channel and a
- * declarative-management sync, through the device-facing handlers on the local runtime, each function with its own
- * device core on its own wire client (as in Lambda) and key management, so every request is
- * attributed to the function that made it.
+ * declarative-management sync, through the device-facing handlers on the local runtime, and a
+ * payload change the rollout worker carries. Each function has its own core and key management, as
+ * in Lambda (device functions the device core on the wire client, the worker the whole core on the
+ * SDK), so every request is attributed to the function that made it.
  * Every DynamoDB action and KMS operation a function used must be granted in infra/permissions.ts,
  * and a function with its own entry there must use everything it is granted (nothing spare).
  */
 import { readFileSync } from 'node:fs';
 import { ENROLL_CAPTURE_PATH } from '@ade/apple/testing/tools';
-import { createCore, createDeviceCore, type DeviceCore } from '@ade/core';
+import { createCore, createDatabase, createDeviceCore, type DeviceCore } from '@ade/core';
 import { createWireDatabase, type WireDatabase } from '@ade/core/db/wire';
 import { ephemeralKeyManagement, type KeyManagement } from '@ade/core/secrets/index';
 import { type FunctionName, functions, type LambdaHandler } from '@ade/functions';
@@ -19,6 +20,7 @@ import { createCheckinHandler } from '@ade/functions/checkin';
 import { createConnectHandler } from '@ade/functions/connect';
 import { createDiscoveryHandler } from '@ade/functions/discovery';
 import { createEnrollHandler } from '@ade/functions/enroll';
+import { createRolloutWorker } from '@ade/functions/rollouts';
 import { type LocalServer, startLocalServer } from '@ade/local/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asTenant } from '../test/support/ade.ts';
@@ -89,6 +91,23 @@ function recordingCore(tableName: string): { core: DeviceCore; used: Recorded; d
     used,
     db,
   };
+}
+
+/** The rollout worker as its function builds it: the whole core on the AWS SDK client, recorded. */
+function recordingWorker(tableName: string) {
+  const used: Recorded = { dynamodb: new Set(), indexes: new Set(), kms: new Set() };
+  const db = createDatabase({ tableName, endpoint: localEndpoint() });
+  db.client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as Record<string, unknown>;
+      for (const action of iamActions(context.commandName ?? 'unknown', input)) used.dynamodb.add(action);
+      if (typeof input.IndexName === 'string') used.indexes.add(input.IndexName);
+      return next(args);
+    },
+    { step: 'initialize', name: 'iamRecorder' },
+  );
+  const core = createCore(db, { keys: recordingKeys(used), publicUrl: TEST_PUBLIC_URL });
+  return { run: createRolloutWorker(core), used, db };
 }
 
 /** AwsKms does one GenerateDataKey per seal and one Decrypt per open (secrets/aws-kms.test.ts). */
@@ -257,6 +276,39 @@ describe('least privilege under real device traffic', () => {
     ]);
     expect(synced.ddm).toBeDefined();
 
+    // The rollout worker (on its EventBridge schedule) carries a change its mutation left unfinished:
+    // saved as updatePayload saves it (the payload and its rollout in one transaction), then one
+    // pass. The phone still has the first version queued, which the second replaces.
+    const { payload: camera } = await asTenant(core, f, () =>
+      core.payloads.add(f.rootPolicyId, {
+        payloadType: 'com.apple.applicationaccess',
+        displayName: 'Camera',
+        settings: { allowCamera: false },
+      }),
+    );
+    const next = {
+      ...camera,
+      settingsJson: JSON.stringify({ allowCamera: true }),
+      version: camera.version + 1,
+    };
+    const unfinished = await core.delivery.newRollout(next, 'UPDATE');
+    await core.service.transaction
+      .write(({ payload, rollout }) => [
+        payload
+          .patch({ tenantId: f.tenantId, payloadId: camera.payloadId })
+          .set({ settingsJson: next.settingsJson, version: next.version })
+          .commit(),
+        rollout.create(unfinished).commit(),
+      ])
+      .go();
+    const worker = recordingWorker(admin().db.tableName);
+    expect(await worker.run({}, { getRemainingTimeInMillis: () => 60_000 })).toMatchObject({ rollouts: 1 });
+    const updated = await phone.connect();
+    expect(updated.exchanges.map((e) => `${e.requestType} ${e.status}`)).toEqual([
+      'InstallProfile Acknowledged',
+    ]);
+    worker.db.client.destroy();
+
     // Discovery writes its audit events in batches; a longer run would have sent this one by now.
     await recorded.get('discovery')!.core.discovery.flushAudit();
     // The first sign-in of the deployment made the access-token key; a second sign-in container
@@ -285,6 +337,13 @@ describe('least privilege under real device traffic', () => {
       expect(own.indexes, `${name} is granted the GSIs`).toBe(used.indexes.size > 0);
     }
     expect([...recorded.keys()].sort()).toEqual(['auth', 'checkin', 'connect', 'discovery', 'enroll']);
+    // The worker, exactly: what it used is what it is granted.
+    const own = GRANTS.rollouts!;
+    expect({ dynamodb: [...own.dynamodb].sort(), kms: [...own.kms].sort(), indexes: own.indexes }).toEqual({
+      dynamodb: [...worker.used.dynamodb].sort(),
+      kms: [...worker.used.kms].sort(),
+      indexes: worker.used.indexes.size > 0,
+    });
     expect(Object.keys(GRANTS)).toEqual(expect.arrayContaining([...recorded.keys()]));
   });
 });
