@@ -4,10 +4,10 @@
  * …/servicediscovery/{discoveryId}/auth/{sessionId}[/logo]
  */
 
-import type { DeviceCore } from '@ade/core/device-core';
+import { type DeviceCore, enrollmentPart } from '@ade/core/device-core';
 import { EnrollmentRefusal } from '@ade/core/enrollment/refusal';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { deviceCoreFromEnv } from './device-core-from-env.ts';
+import { devicePartFromEnv } from './device-core-from-env.ts';
 import { decodeBody, type LambdaHandler } from './http.ts';
 import { withLogging } from './log.ts';
 import { queryParameter } from './query.ts';
@@ -102,6 +102,6 @@ export function createAuthHandler(core: Pick<Core, 'webAuth' | 'options'>): Lamb
 let handle: LambdaHandler | undefined;
 
 export const handler: LambdaHandler = withLogging('auth', (event, context) => {
-  handle ??= createAuthHandler(deviceCoreFromEnv());
+  handle ??= createAuthHandler(devicePartFromEnv(enrollmentPart));
   return handle(event, context);
 });

@@ -4,9 +4,9 @@
  * Mdm-Signature, never by the ids it claims. Device-facing: no Apollo, no graphql.
  */
 
-import type { DeviceCore } from '@ade/core/device-core';
+import { type DeviceCore, mdmPart } from '@ade/core/device-core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { deviceCoreFromEnv } from './device-core-from-env.ts';
+import { devicePartFromEnv } from './device-core-from-env.ts';
 import type { LambdaHandler } from './http.ts';
 import { withLogging } from './log.ts';
 
@@ -37,6 +37,6 @@ export function createCheckinHandler(core: Pick<Core, 'checkins'>): LambdaHandle
 let handle: LambdaHandler | undefined;
 
 export const handler: LambdaHandler = withLogging('checkin', (event, context) => {
-  handle ??= createCheckinHandler(deviceCoreFromEnv());
+  handle ??= createCheckinHandler(devicePartFromEnv(mdmPart));
   return handle(event, context);
 });

@@ -4,9 +4,9 @@
  * Authenticated like check-in (Mdm-Signature, bearer). Device-facing: no Apollo, no graphql.
  */
 
-import type { DeviceCore } from '@ade/core/device-core';
+import { type DeviceCore, mdmPart } from '@ade/core/device-core';
 import { mdmRequest } from './checkin.ts';
-import { deviceCoreFromEnv } from './device-core-from-env.ts';
+import { devicePartFromEnv } from './device-core-from-env.ts';
 import type { LambdaHandler } from './http.ts';
 import { withLogging } from './log.ts';
 
@@ -22,6 +22,6 @@ export function createConnectHandler(core: Pick<Core, 'commands'>): LambdaHandle
 let handle: LambdaHandler | undefined;
 
 export const handler: LambdaHandler = withLogging('connect', (event, context) => {
-  handle ??= createConnectHandler(deviceCoreFromEnv());
+  handle ??= createConnectHandler(devicePartFromEnv(mdmPart));
   return handle(event, context);
 });

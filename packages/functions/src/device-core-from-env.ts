@@ -1,16 +1,23 @@
 /**
- * The device core (core/device-core.ts) for the device-facing functions, over the small DynamoDB
- * client of core/db/wire.ts: neither the AWS SDK nor the administration code is in their bundles
- * (infra/bundle.ts), which is what keeps their cold start within budget (`pnpm bench:coldstart`).
+ * The device functions' foundation (core/device-core.ts) over the small DynamoDB client of
+ * core/db/wire.ts; each function adds its own part (discoveryPart, enrollmentPart, mdmPart). Neither
+ * the AWS SDK nor the administration code is in their bundles (infra/bundle.ts), which is what keeps
+ * their cold start within budget (`pnpm bench:coldstart`).
  */
 import { createWireDatabase } from '@ade/core/db/wire';
-import { createDeviceCore, type DeviceCore } from '@ade/core/device-core';
+import { type DeviceFoundation, deviceFoundation } from '@ade/core/device-core';
 import { optionsFromEnv, tableFromEnv } from './env.ts';
 
-let core: DeviceCore | undefined;
+let foundation: DeviceFoundation | undefined;
 
-/** One device core per process (Lambda container), built on first use. */
-export function deviceCoreFromEnv(): DeviceCore {
-  core ??= createDeviceCore(createWireDatabase(tableFromEnv()), optionsFromEnv());
-  return core;
+/** One foundation per process (Lambda container), built on first use. */
+export function deviceFoundationFromEnv(): DeviceFoundation {
+  foundation ??= deviceFoundation(createWireDatabase(tableFromEnv()), optionsFromEnv());
+  return foundation;
+}
+
+/** The foundation with one function's part added (e.g. `devicePartFromEnv(discoveryPart)`). */
+export function devicePartFromEnv<P>(part: (foundation: DeviceFoundation) => P): DeviceFoundation & P {
+  const foundation = deviceFoundationFromEnv();
+  return { ...foundation, ...part(foundation) };
 }

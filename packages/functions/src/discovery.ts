@@ -4,9 +4,9 @@
  * Worker or redirect. Device-facing: no Apollo, no graphql, one DynamoDB read at most.
  */
 
-import type { DeviceCore } from '@ade/core/device-core';
+import { type DeviceCore, discoveryPart } from '@ade/core/device-core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { deviceCoreFromEnv } from './device-core-from-env.ts';
+import { devicePartFromEnv } from './device-core-from-env.ts';
 import type { LambdaHandler } from './http.ts';
 import { withLogging } from './log.ts';
 import { queryParameter } from './query.ts';
@@ -28,6 +28,6 @@ export function createDiscoveryHandler(core: Pick<DeviceCore, 'discovery'>): Lam
 let handle: LambdaHandler | undefined;
 
 export const handler: LambdaHandler = withLogging('discovery', (event, context) => {
-  handle ??= createDiscoveryHandler(deviceCoreFromEnv());
+  handle ??= createDiscoveryHandler(devicePartFromEnv(discoveryPart));
   return handle(event, context);
 });

@@ -6,11 +6,11 @@
  * enrollment profile. Device-facing: no Apollo, no graphql.
  */
 
-import type { DeviceCore } from '@ade/core/device-core';
+import { type DeviceCore, enrollmentPart } from '@ade/core/device-core';
 import type { RedeemedToken } from '@ade/core/enrollment/index';
 import { EnrollmentRefusal } from '@ade/core/enrollment/refusal';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { deviceCoreFromEnv } from './device-core-from-env.ts';
+import { devicePartFromEnv } from './device-core-from-env.ts';
 import type { LambdaHandler } from './http.ts';
 import { withLogging } from './log.ts';
 
@@ -77,7 +77,7 @@ let handle: LambdaHandler | undefined;
 
 export const handler: LambdaHandler = withLogging('enroll', (event, context) => {
   if (!handle) {
-    const core = deviceCoreFromEnv();
+    const core = devicePartFromEnv(enrollmentPart);
     handle = createEnrollHandler(core, (redeemed) => core.profiles.issue(redeemed));
   }
   return handle(event, context);
