@@ -6,7 +6,7 @@
  * request counts).
  */
 import { type Core, createDeviceCore, type DeviceCore } from '@ade/core';
-import { createWireDatabase, type WireDatabaseOptions } from '@ade/core/db/wire';
+import { createWireDatabase } from '@ade/core/db/wire';
 import { createAuthHandler } from '@ade/functions/auth';
 import { createCheckinHandler } from '@ade/functions/checkin';
 import { createConnectHandler } from '@ade/functions/connect';
@@ -21,16 +21,12 @@ import type { FunctionName } from '@ade/functions/routes';
  * token signer, clock, APNs), over the wire client. Its requests count into `core.db.requests`, so
  * a test or benchmark counts the whole local stack in one place.
  */
-export async function wireDeviceCore(
-  core: Core,
-  observe?: WireDatabaseOptions['observe'],
-): Promise<DeviceCore> {
+export async function wireDeviceCore(core: Core): Promise<DeviceCore> {
   const endpoint = await core.db.client.config.endpoint?.();
   return createDeviceCore(
     createWireDatabase({
       tableName: core.db.tableName,
       requests: core.db.requests,
-      ...(observe ? { observe } : {}),
       ...(endpoint ? { endpoint: `${endpoint.protocol}//${endpoint.hostname}:${endpoint.port}` } : {}),
     }),
     core.options,
