@@ -66,7 +66,7 @@ export function mdmPart({ service, options, pki }: DeviceFoundation) {
   const checkins = checkinOperations(service, options, delivery);
   const commands = lazyOperations<CommandOperations>(() =>
     import('./payloads/commands.ts').then(({ commandOperations }) =>
-      commandOperations(service, options, checkins.signedDevice),
+      commandOperations(service, options, checkins.signedMessage),
     ),
   );
   checkins.handleDeclarative((device, endpoint, data) => commands.declarativeCheckin(device, endpoint, data));

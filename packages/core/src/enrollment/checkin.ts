@@ -5,7 +5,7 @@
  * it and no id in the body is trusted on its own. The bearer, when sent, must be this enrollment's.
  * Then one transaction: the device's new state and the audit event. Two DynamoDB requests.
  */
-import type { AuthenticateMessage, CheckinMessage, EnrollmentIdentity } from '@ade/apple';
+import type { AuthenticateMessage, EnrollmentIdentity } from '@ade/apple';
 import { AppleProtocolError } from '@ade/apple/errors';
 import { apple } from '../apple.ts';
 import { auditPut } from '../audit.ts';
@@ -25,8 +25,16 @@ export interface MdmResponse {
   body: string;
 }
 
-const ok: MdmResponse = { status: 200, headers: {}, body: '' };
-const plain = (status: number, body: string): MdmResponse => ({
+/** What check-in and the command channel read from a request (functions/checkin.ts `mdmRequest`). */
+export interface MdmRequest {
+  tenantUlid: string;
+  signature: string | undefined;
+  body: Buffer;
+  bearer: string | null;
+}
+
+export const ok: MdmResponse = { status: 200, headers: {}, body: '' };
+export const plain = (status: number, body: string): MdmResponse => ({
   status,
   headers: { 'content-type': 'text/plain; charset=utf-8' },
   body,
@@ -78,25 +86,31 @@ export function checkinOperations(service: AdeService, options: CoreOptions, del
     return { device: found };
   }
 
-  async function checkIn(input: {
-    tenantUlid: string;
-    signature: string | undefined;
-    body: Buffer;
-    bearer: string | null;
-  }): Promise<MdmResponse> {
-    const resolved = await signedDevice(input.tenantUlid, input.signature, input.body, input.bearer);
-    if (!resolved.device) return resolved.response;
-    const current = resolved.device;
-    const { parseCheckin } = await apple();
-    let message: CheckinMessage;
+  /**
+   * The device that signed the request and its message, parsed by `parse` and naming that same
+   * device; or the answer that refuses them. Check-in and the command channel both start here.
+   */
+  async function signedMessage<M extends { identity: EnrollmentIdentity }>(
+    request: MdmRequest,
+    parse: (body: Buffer) => Promise<M>,
+  ): Promise<{ device: DeviceItem; message: M; response?: undefined } | { response: MdmResponse }> {
+    const signed = await signedDevice(request.tenantUlid, request.signature, request.body, request.bearer);
+    if (!signed.device) return signed;
+    let message: M;
     try {
-      message = parseCheckin(input.body);
+      message = await parse(request.body);
     } catch (error) {
-      if (error instanceof AppleProtocolError) return plain(400, error.message);
+      if (error instanceof AppleProtocolError) return { response: plain(400, error.message) };
       throw error;
     }
-    const mismatch = identityMismatch(message.identity, current);
-    if (mismatch) return plain(400, mismatch);
+    const mismatch = identityMismatch(message.identity, signed.device);
+    return mismatch ? { response: plain(400, mismatch) } : { device: signed.device, message };
+  }
+
+  async function checkIn(request: MdmRequest): Promise<MdmResponse> {
+    const signed = await signedMessage(request, async (body) => (await apple()).parseCheckin(body));
+    if (signed.response) return signed.response;
+    const { device: current, message } = signed;
 
     const now = options.now().toISOString();
     const key = { tenantId: current.tenantId, deviceId: current.deviceId };
@@ -160,7 +174,7 @@ export function checkinOperations(service: AdeService, options: CoreOptions, del
 
   return {
     checkIn,
-    signedDevice,
+    signedMessage,
     /** Declarative management lives with the payloads (payloads/commands.ts); it registers here. */
     handleDeclarative(handler: typeof declarative) {
       declarative = handler;
@@ -172,7 +186,7 @@ export function checkinOperations(service: AdeService, options: CoreOptions, del
  * Why a message's identity (EnrollmentID for BYOD, UDID for ADDE) is not the enrollment that signed
  * it, or null. Check-in and the command channel both ask; the signature already named the device.
  */
-export function identityMismatch(identity: EnrollmentIdentity, current: DeviceItem): string | null {
+function identityMismatch(identity: EnrollmentIdentity, current: DeviceItem): string | null {
   if (identity.enrollmentType !== current.enrollmentType)
     return "The message does not match this enrollment's type.";
   const claimed = identity.enrollmentType === 'BYOD' ? identity.enrollmentId : identity.udid;

@@ -12,7 +12,13 @@
  * DynamoDB requests: `Idle` 2 (device, queue); a result 3 (device, queue, one transaction).
  */
 import { apple } from '../apple.ts';
-import { type checkinOperations, identityMismatch, type MdmResponse } from '../enrollment/checkin.ts';
+import {
+  type checkinOperations,
+  type MdmRequest,
+  type MdmResponse,
+  ok,
+  plain,
+} from '../enrollment/checkin.ts';
 import type { DeploymentState } from '../entities/deployment.ts';
 import type {
   AdeService,
@@ -24,14 +30,8 @@ import type {
 import type { CoreOptions } from '../options.ts';
 import { commit } from '../transaction.ts';
 
-/** Check-in's authentication: the device that signed a request, or the answer that refuses it. */
-type SignedDevice = ReturnType<typeof checkinOperations>['signedDevice'];
-
-const EMPTY: MdmResponse = { status: 200, headers: {}, body: '' };
-
-function plain(status: number, message: string): MdmResponse {
-  return { status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: message };
-}
+/** Check-in's authentication: the signed device and its parsed message, or the answer refusing them. */
+type SignedMessage = ReturnType<typeof checkinOperations>['signedMessage'];
 
 function commandResponse(command: CommandItem): MdmResponse {
   return {
@@ -41,33 +41,18 @@ function commandResponse(command: CommandItem): MdmResponse {
   };
 }
 
-export function commandOperations(service: AdeService, options: CoreOptions, signedDevice: SignedDevice) {
+export function commandOperations(service: AdeService, options: CoreOptions, signedMessage: SignedMessage) {
   const { command, deployment, payload } = service.entities;
 
-  async function connect(input: {
-    tenantUlid: string;
-    signature: string | undefined;
-    body: Buffer;
-    bearer: string | null;
-  }): Promise<MdmResponse> {
-    const resolved = await signedDevice(input.tenantUlid, input.signature, input.body, input.bearer);
-    if (!resolved.device) return resolved.response;
-    const current = resolved.device;
-    const { parseCommandResult, AppleProtocolError } = await apple();
-    let result: ReturnType<typeof parseCommandResult>;
-    try {
-      result = parseCommandResult(input.body);
-    } catch (error) {
-      if (error instanceof AppleProtocolError) return plain(400, error.message);
-      throw error;
-    }
-    const mismatch = identityMismatch(result.identity, current);
-    if (mismatch) return plain(400, mismatch);
+  async function connect(request: MdmRequest): Promise<MdmResponse> {
+    const signed = await signedMessage(request, async (body) => (await apple()).parseCommandResult(body));
+    if (signed.response) return signed.response;
+    const { device: current, message: result } = signed;
 
     const { tenantId, deviceId } = current;
     // The head of the queue, and the one after it: a result is nearly always for the head.
     const { data: queue } = await command.query.byDevice({ tenantId, deviceId }).go({ limit: 2 });
-    if (result.Status === 'Idle') return queue[0] ? commandResponse(queue[0]) : EMPTY;
+    if (result.Status === 'Idle') return queue[0] ? commandResponse(queue[0]) : ok;
 
     const settled =
       queue.find((c) => c.commandId === result.CommandUUID) ??
@@ -75,7 +60,7 @@ export function commandOperations(service: AdeService, options: CoreOptions, sig
         ? (await command.get({ tenantId, deviceId, commandId: result.CommandUUID }).go()).data
         : null);
     const rest = queue.filter((c) => c.commandId !== settled?.commandId);
-    if (!settled) return rest[0] ? commandResponse(rest[0]) : EMPTY; // a repeat: nothing changes twice
+    if (!settled) return rest[0] ? commandResponse(rest[0]) : ok; // a repeat: nothing changes twice
 
     if (result.Status === 'NotNow') {
       await command
@@ -84,7 +69,7 @@ export function commandOperations(service: AdeService, options: CoreOptions, sig
         .set({ lastSentAt: options.now().toISOString() })
         .go()
         .catch(() => undefined); // settled meanwhile: nothing to defer
-      return EMPTY; // the device asks again (Idle) when it can; the command is still first
+      return ok; // the device asks again (Idle) when it can; the command is still first
     }
 
     const now = options.now().toISOString();
@@ -153,7 +138,7 @@ export function commandOperations(service: AdeService, options: CoreOptions, sig
       if (!tracksDeployment) throw error;
       await settle(false).catch(() => undefined);
     }
-    return rest[0] ? commandResponse(rest[0]) : EMPTY;
+    return rest[0] ? commandResponse(rest[0]) : ok;
   }
 
   // ------------------------------------------------------------------ declarative management
@@ -229,7 +214,7 @@ export function commandOperations(service: AdeService, options: CoreOptions, sig
           return plain(400, (error as Error).message);
         }
         await applyStatus(live, set.configurations, report.declarations);
-        return EMPTY;
+        return ok;
       }
     }
     return plain(400, 'Unknown declarative-management endpoint.');
