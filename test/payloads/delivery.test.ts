@@ -14,6 +14,17 @@ import { createTenantFixture, useTestCore } from '../support/core.ts';
 import { openSignedProfile } from '../support/device-crypto.ts';
 import { gqlOk } from '../support/graphql.ts';
 
+/** A managed VPN: not for User Enrollment (BYOD), fine for ADDE. */
+const VPN_SETTINGS = {
+  UserDefinedName: 'VPN',
+  VPNType: 'IKEv2',
+  IKEv2: {
+    RemoteAddress: 'vpn.example',
+    RemoteIdentifier: 'vpn.example',
+    LocalIdentifier: 'me',
+    AuthenticationMethod: 'None',
+  },
+};
 const core = useTestCore();
 let f: Awaited<ReturnType<typeof createTenantFixture>>;
 
@@ -129,16 +140,7 @@ describe('payloads on policies', () => {
     await inTenant(() =>
       core().payloads.add(child.policyId, {
         payloadType: 'com.apple.vpn.managed',
-        settings: {
-          UserDefinedName: 'VPN',
-          VPNType: 'IKEv2',
-          IKEv2: {
-            RemoteAddress: 'vpn.example',
-            RemoteIdentifier: 'vpn.example',
-            LocalIdentifier: 'me',
-            AuthenticationMethod: 'None',
-          },
-        },
+        settings: VPN_SETTINGS,
       }),
     );
     // The child inherits its parent's payload.
@@ -185,16 +187,7 @@ describe('delivery to devices', () => {
     const vpn = await inTenant(() =>
       core().payloads.add(policyId, {
         payloadType: 'com.apple.vpn.managed',
-        settings: {
-          UserDefinedName: 'VPN',
-          VPNType: 'IKEv2',
-          IKEv2: {
-            RemoteAddress: 'vpn.example',
-            RemoteIdentifier: 'vpn.example',
-            LocalIdentifier: 'me',
-            AuthenticationMethod: 'None',
-          },
-        },
+        settings: VPN_SETTINGS,
       }),
     );
 

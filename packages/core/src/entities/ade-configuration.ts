@@ -1,5 +1,5 @@
 import { Entity } from 'electrodb';
-import { type EntityConfig, SERVICE, timestamps } from './common.ts';
+import { type EntityConfig, SERVICE, tenantPartition, timestamps } from './common.ts';
 
 /**
  * An account-driven enrollment setup, attached to one policy. Its `discoveryId` is the public,
@@ -31,7 +31,7 @@ export const adeConfigurationEntity = (config: EntityConfig) =>
       indexes: {
         // A tenant's configurations; one by id.
         byTenant: {
-          pk: { field: 'pk', composite: ['tenantId'], template: 'T#${tenantId}', casing: 'none' },
+          pk: tenantPartition,
           sk: {
             field: 'sk',
             composite: ['configurationId'],

@@ -1,5 +1,5 @@
 import { Entity } from 'electrodb';
-import { type EntityConfig, SERVICE, timestamps } from './common.ts';
+import { type EntityConfig, SERVICE, tenantPartition, timestamps } from './common.ts';
 
 /**
  * An ABM/ASM "MDM server": the key pair we generated, the server token the admin uploaded (its OAuth
@@ -38,7 +38,7 @@ export const adeTokenEntity = (config: EntityConfig) =>
       indexes: {
         // A tenant's tokens; one by id.
         byTenant: {
-          pk: { field: 'pk', composite: ['tenantId'], template: 'T#${tenantId}', casing: 'none' },
+          pk: tenantPartition,
           sk: { field: 'sk', composite: ['tokenId'], template: 'TOK#${tokenId}', casing: 'none' },
         },
         // The tokens directly assigned to one policy.

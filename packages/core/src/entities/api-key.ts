@@ -1,5 +1,5 @@
 import { Entity } from 'electrodb';
-import { type EntityConfig, SERVICE } from './common.ts';
+import { type EntityConfig, SERVICE, timestamps } from './common.ts';
 
 /**
  * An API key, stored in its owner's partition (`OPERATOR`, `P#<partnerId>` or `T#<tenantId>`).
@@ -22,12 +22,7 @@ export const apiKeyEntity = (config: EntityConfig) =>
         /** The last four characters of the secret, so a person can tell keys apart. */
         hint: { type: 'string', required: true, readOnly: true },
         createdBy: { type: 'string', required: true, readOnly: true },
-        createdAt: {
-          type: 'string',
-          required: true,
-          readOnly: true,
-          default: () => new Date().toISOString(),
-        },
+        createdAt: timestamps.createdAt,
         lastUsedAt: { type: 'string' },
         revokedAt: { type: 'string' },
         revokedBy: { type: 'string' },

@@ -1,5 +1,5 @@
 import { Entity } from 'electrodb';
-import { type EntityConfig, SERVICE, timestamps } from './common.ts';
+import { type EntityConfig, SERVICE, tenantPartition, timestamps } from './common.ts';
 
 /**
  * What a person sees on the web-authentication page of one ADE configuration. Plain text only:
@@ -36,7 +36,7 @@ export const brandingEntity = (config: EntityConfig) =>
       },
       indexes: {
         byConfiguration: {
-          pk: { field: 'pk', composite: ['tenantId'], template: 'T#${tenantId}', casing: 'none' },
+          pk: tenantPartition,
           sk: {
             field: 'sk',
             composite: ['configurationId'],
@@ -63,7 +63,7 @@ export const brandingLogoEntity = (config: EntityConfig) =>
       },
       indexes: {
         byConfiguration: {
-          pk: { field: 'pk', composite: ['tenantId'], template: 'T#${tenantId}', casing: 'none' },
+          pk: tenantPartition,
           sk: {
             field: 'sk',
             composite: ['configurationId'],

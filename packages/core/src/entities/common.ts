@@ -12,6 +12,14 @@ export const partitions = {
 
 export type EntityConfig = EntityConfiguration;
 
+/** The partition key of every tenant-scoped access pattern on the table: `T#<tenantId>` (shared, so frozen). */
+export const tenantPartition = Object.freeze({
+  field: 'pk',
+  composite: Object.freeze(['tenantId'] as const),
+  template: 'T#${tenantId}',
+  casing: 'none',
+} as const);
+
 export const timestamps = {
   createdAt: { type: 'string', required: true, readOnly: true, default: () => new Date().toISOString() },
   updatedAt: {

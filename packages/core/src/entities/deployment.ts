@@ -1,5 +1,5 @@
 import { Entity } from 'electrodb';
-import { type EntityConfig, SERVICE } from './common.ts';
+import { type EntityConfig, SERVICE, tenantPartition } from './common.ts';
 
 /** A device's own partition: its deployments and its command queue live together. */
 const devicePartition = {
@@ -91,7 +91,7 @@ export const deploymentCounterEntity = (config: EntityConfig) =>
       },
       indexes: {
         byPolicy: {
-          pk: { field: 'pk', composite: ['tenantId'], template: 'T#${tenantId}', casing: 'none' },
+          pk: tenantPartition,
           sk: {
             field: 'sk',
             composite: ['policyId', 'payloadId'],
@@ -163,7 +163,7 @@ export const rolloutEntity = (config: EntityConfig) =>
       },
       indexes: {
         byTenant: {
-          pk: { field: 'pk', composite: ['tenantId'], template: 'T#${tenantId}', casing: 'none' },
+          pk: tenantPartition,
           sk: { field: 'sk', composite: ['rolloutId'], template: 'ROLLOUT#${rolloutId}', casing: 'none' },
         },
         // Unfinished rollouts of every tenant, for the worker that carries them on (a sparse index:

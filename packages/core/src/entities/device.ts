@@ -1,5 +1,5 @@
 import { Entity } from 'electrodb';
-import { type EntityConfig, SERVICE, timestamps } from './common.ts';
+import { type EntityConfig, SERVICE, tenantPartition, timestamps } from './common.ts';
 
 /**
  * An enrolled (or enrolling) device. Its id is derived from the identity certificate we issued
@@ -50,7 +50,7 @@ export const deviceEntity = (config: EntityConfig) =>
       indexes: {
         // A tenant's devices; one by id (what a check-in's identity resolves to).
         byTenant: {
-          pk: { field: 'pk', composite: ['tenantId'], template: 'T#${tenantId}', casing: 'none' },
+          pk: tenantPartition,
           sk: { field: 'sk', composite: ['deviceId'], template: 'DEV#${deviceId}', casing: 'none' },
         },
         // The devices of one policy.

@@ -1,5 +1,5 @@
 import { Entity } from 'electrodb';
-import { type EntityConfig, SERVICE } from './common.ts';
+import { type EntityConfig, SERVICE, tenantPartition, timestamps } from './common.ts';
 
 /**
  * A web-authentication session: opened by the 401 challenge of one enrollment request, named in the
@@ -20,17 +20,12 @@ export const authSessionEntity = (config: EntityConfig) =>
         state: { type: ['OPEN', 'COMPLETED', 'LOCKED'] as const, required: true, default: 'OPEN' },
         product: { type: 'string', readOnly: true },
         osVersion: { type: 'string', readOnly: true },
-        createdAt: {
-          type: 'string',
-          required: true,
-          readOnly: true,
-          default: () => new Date().toISOString(),
-        },
+        createdAt: timestamps.createdAt,
         expiresAt: { type: 'number', required: true, readOnly: true },
       },
       indexes: {
         byId: {
-          pk: { field: 'pk', composite: ['tenantId'], template: 'T#${tenantId}', casing: 'none' },
+          pk: tenantPartition,
           sk: { field: 'sk', composite: ['sessionId'], template: 'AUTHS#${sessionId}', casing: 'none' },
         },
       },
@@ -64,7 +59,7 @@ export const enrollmentTokenEntity = (config: EntityConfig) =>
       },
       indexes: {
         byHash: {
-          pk: { field: 'pk', composite: ['tenantId'], template: 'T#${tenantId}', casing: 'none' },
+          pk: tenantPartition,
           sk: { field: 'sk', composite: ['tokenHash'], template: 'ETOK#${tokenHash}', casing: 'none' },
         },
       },

@@ -1,5 +1,5 @@
 import { Entity } from 'electrodb';
-import { type EntityConfig, SERVICE } from './common.ts';
+import { type EntityConfig, SERVICE, tenantPartition } from './common.ts';
 
 /**
  * Whether our discovery URL is registered with Apple through one ADE token, for one configuration:
@@ -30,7 +30,7 @@ export const fallbackRegistrationEntity = (config: EntityConfig) =>
       indexes: {
         // The registrations of one configuration.
         byConfiguration: {
-          pk: { field: 'pk', composite: ['tenantId'], template: 'T#${tenantId}', casing: 'none' },
+          pk: tenantPartition,
           sk: {
             field: 'sk',
             composite: ['configurationId', 'tokenId'],

@@ -1,5 +1,5 @@
 import { Entity } from 'electrodb';
-import { type EntityConfig, SERVICE, timestamps } from './common.ts';
+import { type EntityConfig, SERVICE, tenantPartition, timestamps } from './common.ts';
 
 /**
  * A payload on a policy: a configuration-profile payload (`kind: PROFILE`, delivered in an
@@ -26,7 +26,7 @@ export const payloadEntity = (config: EntityConfig) =>
       },
       indexes: {
         byTenant: {
-          pk: { field: 'pk', composite: ['tenantId'], template: 'T#${tenantId}', casing: 'none' },
+          pk: tenantPartition,
           sk: { field: 'sk', composite: ['payloadId'], template: 'PLD#${payloadId}', casing: 'none' },
         },
         // The payloads of one policy (its own, not inherited).

@@ -1,5 +1,5 @@
 import { Entity } from 'electrodb';
-import { type EntityConfig, SERVICE, timestamps } from './common.ts';
+import { type EntityConfig, SERVICE, tenantPartition, timestamps } from './common.ts';
 
 /**
  * A node of a tenant's policy tree. Only the parent is stored (not a materialized path), so a move
@@ -32,7 +32,7 @@ export const policyEntity = (config: EntityConfig) =>
       indexes: {
         // All policies of a tenant, in creation order (tree pages, exports).
         byTenant: {
-          pk: { field: 'pk', composite: ['tenantId'], template: 'T#${tenantId}', casing: 'none' },
+          pk: tenantPartition,
           sk: { field: 'sk', composite: ['policyId'], template: 'POL#${policyId}', casing: 'none' },
         },
         // The children of one policy.

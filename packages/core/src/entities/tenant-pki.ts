@@ -1,5 +1,5 @@
 import { Entity } from 'electrodb';
-import { type EntityConfig, SERVICE } from './common.ts';
+import { type EntityConfig, SERVICE, tenantPartition, timestamps } from './common.ts';
 
 /**
  * A tenant's certificate authority (it issues each enrollment's device identity) and the
@@ -15,16 +15,11 @@ export const tenantPkiEntity = (config: EntityConfig) =>
         sealedCaKey: { type: 'any', required: true, readOnly: true },
         signingCertificatePem: { type: 'string', required: true, readOnly: true },
         sealedSigningKey: { type: 'any', required: true, readOnly: true },
-        createdAt: {
-          type: 'string',
-          required: true,
-          readOnly: true,
-          default: () => new Date().toISOString(),
-        },
+        createdAt: timestamps.createdAt,
       },
       indexes: {
         byTenant: {
-          pk: { field: 'pk', composite: ['tenantId'], template: 'T#${tenantId}', casing: 'none' },
+          pk: tenantPartition,
           sk: { field: 'sk', composite: [], template: 'PKI', casing: 'none' },
         },
       },
@@ -49,7 +44,7 @@ export const pushCertificateEntity = (config: EntityConfig) =>
       },
       indexes: {
         byTenant: {
-          pk: { field: 'pk', composite: ['tenantId'], template: 'T#${tenantId}', casing: 'none' },
+          pk: tenantPartition,
           sk: { field: 'sk', composite: [], template: 'PUSHCERT', casing: 'none' },
         },
       },
@@ -68,12 +63,7 @@ export const deploymentSecretEntity = (config: EntityConfig) =>
       attributes: {
         name: { type: 'string', required: true, readOnly: true },
         sealed: { type: 'any', required: true, readOnly: true },
-        createdAt: {
-          type: 'string',
-          required: true,
-          readOnly: true,
-          default: () => new Date().toISOString(),
-        },
+        createdAt: timestamps.createdAt,
       },
       indexes: {
         byName: {

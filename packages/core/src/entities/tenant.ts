@@ -1,5 +1,5 @@
 import { Entity } from 'electrodb';
-import { type EntityConfig, SERVICE, timestamps } from './common.ts';
+import { type EntityConfig, SERVICE, tenantPartition, timestamps } from './common.ts';
 
 /** A partner's client organisation. Everything tenant-scoped lives in its partition. */
 export const tenantEntity = (config: EntityConfig) =>
@@ -20,7 +20,7 @@ export const tenantEntity = (config: EntityConfig) =>
       indexes: {
         // Get a tenant by id.
         byId: {
-          pk: { field: 'pk', composite: ['tenantId'], template: 'T#${tenantId}', casing: 'none' },
+          pk: tenantPartition,
           sk: { field: 'sk', composite: [], template: 'TENANT', casing: 'none' },
         },
         // A partner lists its tenants, oldest first.
