@@ -379,6 +379,20 @@ export function deliveryOperations(
   }
 
   /** Writes transitions, 30 to a transaction (≤ 3 items each, plus counters); the syncs ride in the first. */
+  /** One batch's transaction items: its transitions', the counters they move, the declaration syncs. */
+  function batchItems(
+    e: TxEntities,
+    transitions: Transition[],
+    syncs: Awaited<ReturnType<typeof declarationSyncs>>,
+    now: string,
+  ) {
+    return [
+      ...transitions.flatMap((t) => transitionItems(e, t, now)),
+      ...counterItems(e, transitions),
+      ...syncs.map((c) => e.command.create(c).commit()),
+    ];
+  }
+
   async function writeTransitions(
     transitions: Transition[],
     syncDevices: Pick<DeviceItem, 'tenantId' | 'deviceId'>[],
@@ -389,11 +403,7 @@ export function deliveryOperations(
       const chunk = transitions.slice(i, i + 30);
       const extra = i === 0 ? syncs : [];
       if (!chunk.length && !extra.length) return;
-      await commit(service, (e) => [
-        ...chunk.flatMap((t) => transitionItems(e, t, now)),
-        ...counterItems(e, chunk),
-        ...extra.map((c) => e.command.create(c).commit()),
-      ]);
+      await commit(service, (e) => batchItems(e, chunk, extra, now));
     }
   }
 
@@ -502,9 +512,7 @@ export function deliveryOperations(
         now,
       );
       await commit(service, (e) => [
-        ...transitions.flatMap((t) => transitionItems(e, t, now)),
-        ...counterItems(e, transitions),
-        ...syncs.map((c) => e.command.create(c).commit()),
+        ...batchItems(e, transitions, syncs, now),
         e.rollout
           .patch({ tenantId, rolloutId })
           .set({
