@@ -75,16 +75,19 @@ interface Recorded {
   kms: Set<KmsAction>;
 }
 
+/** Notes the IAM actions (and GSI) one DynamoDB request needs. */
+function record(used: Recorded, command: string, input: Readonly<Record<string, unknown>>) {
+  for (const action of iamActions(command, input)) used.dynamodb.add(action);
+  if (typeof input.IndexName === 'string') used.indexes.add(input.IndexName);
+}
+
 /** A device core as the function builds it (the wire client), recording what it asks of AWS. */
 function recordingCore(tableName: string): { core: DeviceCore; used: Recorded; db: WireDatabase } {
   const used: Recorded = { dynamodb: new Set(), indexes: new Set(), kms: new Set() };
   const db = createWireDatabase({
     tableName,
     endpoint: localEndpoint(),
-    observe: (command, input) => {
-      for (const action of iamActions(command, input)) used.dynamodb.add(action);
-      if (typeof input.IndexName === 'string') used.indexes.add(input.IndexName);
-    },
+    observe: (command, input) => record(used, command, input),
   });
   return {
     core: createDeviceCore(db, { keys: recordingKeys(used), publicUrl: TEST_PUBLIC_URL }),
@@ -99,9 +102,7 @@ function recordingWorker(tableName: string) {
   const db = createDatabase({ tableName, endpoint: localEndpoint() });
   db.client.middlewareStack.add(
     (next, context) => async (args) => {
-      const input = args.input as Record<string, unknown>;
-      for (const action of iamActions(context.commandName ?? 'unknown', input)) used.dynamodb.add(action);
-      if (typeof input.IndexName === 'string') used.indexes.add(input.IndexName);
+      record(used, context.commandName ?? 'unknown', args.input as Record<string, unknown>);
       return next(args);
     },
     { step: 'initialize', name: 'iamRecorder' },

@@ -27,6 +27,7 @@ import type {
 } from '../entities/service.ts';
 import { ulid } from '../ids.ts';
 import type { CoreOptions } from '../options.ts';
+import { MAX_DEPTH } from '../policies/tree.ts';
 import { commit, type TxEntities } from '../transaction.ts';
 import { catalog, targetOf } from './targets.ts';
 
@@ -287,11 +288,15 @@ export function deliveryOperations(
     });
   }
 
-  /** The payloads a device in `policyId` should have: its policy's and every ancestor's. */
+  /**
+   * The payloads a device in `policyId` should have: its policy's and every ancestor's. The walk is
+   * its own, not policies/tree.ts `ancestors()`: that one authorizes in a tenant context, which
+   * device traffic does not have.
+   */
   async function effectivePayloads(tenantId: string, policyId: string): Promise<PayloadItem[]> {
     const chain: string[] = [];
     let at: string | undefined = policyId;
-    while (at && chain.length <= 41) {
+    while (at && chain.length <= MAX_DEPTH + 1) {
       chain.push(at);
       at = (await policy.get({ tenantId, policyId: at }).go({ attributes: ['parentId'] })).data?.parentId;
     }
