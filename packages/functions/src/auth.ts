@@ -13,8 +13,6 @@ import { withLogging } from './log.ts';
 import { queryParameter } from './query.ts';
 import { renderAuthPage, renderMessagePage } from './web/auth-page.ts';
 
-type Core = DeviceCore;
-
 const SECURITY_HEADERS = {
   'cache-control': 'no-store',
   'x-content-type-options': 'nosniff',
@@ -44,7 +42,7 @@ function cookie(event: APIGatewayProxyEventV2, name: string): string | null {
   return null;
 }
 
-export function createAuthHandler(core: Pick<Core, 'webAuth' | 'options'>): LambdaHandler {
+export function createAuthHandler(core: Pick<DeviceCore, 'webAuth' | 'options'>): LambdaHandler {
   return async (event) => {
     const discoveryId = event.pathParameters?.discoveryId ?? '';
     const sessionId = event.pathParameters?.sessionId ?? '';

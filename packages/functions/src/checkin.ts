@@ -10,8 +10,6 @@ import { devicePartFromEnv } from './device-core-from-env.ts';
 import type { LambdaHandler } from './http.ts';
 import { withLogging } from './log.ts';
 
-type Core = DeviceCore;
-
 export function rawBody(event: APIGatewayProxyEventV2): Buffer {
   if (!event.body) return Buffer.alloc(0);
   return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
@@ -27,7 +25,7 @@ export function mdmRequest(event: APIGatewayProxyEventV2) {
   };
 }
 
-export function createCheckinHandler(core: Pick<Core, 'checkins'>): LambdaHandler {
+export function createCheckinHandler(core: Pick<DeviceCore, 'checkins'>): LambdaHandler {
   return async (event) => {
     const result = await core.checkins.checkIn(mdmRequest(event));
     return { statusCode: result.status, headers: result.headers, body: result.body };

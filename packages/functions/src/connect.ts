@@ -10,9 +10,7 @@ import { devicePartFromEnv } from './device-core-from-env.ts';
 import type { LambdaHandler } from './http.ts';
 import { withLogging } from './log.ts';
 
-type Core = DeviceCore;
-
-export function createConnectHandler(core: Pick<Core, 'commands'>): LambdaHandler {
+export function createConnectHandler(core: Pick<DeviceCore, 'commands'>): LambdaHandler {
   return async (event) => {
     const result = await core.commands.connect(mdmRequest(event));
     return { statusCode: result.status, headers: result.headers, body: result.body };

@@ -14,8 +14,6 @@ import { devicePartFromEnv } from './device-core-from-env.ts';
 import type { LambdaHandler } from './http.ts';
 import { withLogging } from './log.ts';
 
-type Core = DeviceCore;
-
 export type ProfileIssuer = (redeemed: RedeemedToken) => Promise<Buffer>;
 
 function rawBody(event: APIGatewayProxyEventV2): Buffer {
@@ -30,7 +28,7 @@ function bearer(event: APIGatewayProxyEventV2): string | null {
 }
 
 export function createEnrollHandler(
-  core: Pick<Core, 'enrollment'>,
+  core: Pick<DeviceCore, 'enrollment'>,
   issueProfile: ProfileIssuer,
 ): LambdaHandler {
   return async (event): Promise<APIGatewayProxyStructuredResultV2> => {
