@@ -19,6 +19,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Built Lambda bundles (infra/bundle.test.ts) load through Node's own loader, exactly as Lambda's.
+    server: { deps: { external: [/\/\.artifacts\/bundles\//] } },
     reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });

@@ -5,11 +5,17 @@
  * but its own files, against this test's DynamoDB Local table. Sizes and cold import times are
  * measured by `pnpm bench:coldstart`; here only a ceiling guards against regressions.
  */
-import { readFileSync } from 'node:fs';
-import { type Core, createCore } from '@ade/core';
-import { ephemeralKeyManagement } from '@ade/core/secrets/index';
-import { functions } from '@ade/functions/routes';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ENROLL_CAPTURE_PATH } from '@ade/apple/testing/tools';
+import { type Core, createCore, encodeScopedId } from '@ade/core';
+import { LocalKeyFile } from '@ade/core/secrets/index';
+import type { LambdaHandler } from '@ade/functions/http';
+import { type FunctionName, functions } from '@ade/functions/routes';
+import { startLocalServer } from '@ade/local/server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BundleResult,
   bundleFunction,
@@ -18,8 +24,11 @@ import {
   smokeInvoke,
 } from '../scripts/bench/bundler.ts';
 import { asTenant } from '../test/support/ade.ts';
+import { makePushCertificate } from '../test/support/apple.ts';
 import { createTenantFixture, TEST_PUBLIC_URL } from '../test/support/core.ts';
 import { useTestDatabase } from '../test/support/database.ts';
+import { enrollDevice } from '../test/support/enroll-device.ts';
+import { gqlOk } from '../test/support/graphql.ts';
 
 /** The budgets of bench:coldstart (sizes here; import times are measured there, never in a test). */
 const DEVICE_FACING_CEILING = DEVICE_FACING_BUDGET.maxBytes;
@@ -30,13 +39,31 @@ const isSdkDynamoDbInput = (path: string) =>
   path.includes('@aws-sdk/client-dynamodb/') || path.includes('@aws-sdk/lib-dynamodb/');
 
 const db = useTestDatabase('bundle');
+const keyDir = mkdtempSync(join(tmpdir(), 'ade-bundle-'));
+const keyFile = join(keyDir, 'master.key');
 let core: Core;
 const bundles = new Map<string, BundleResult>();
 
 beforeAll(async () => {
   for (const name of functionNames()) bundles.set(name, await bundleFunction(name));
-  core = createCore(db(), { keys: ephemeralKeyManagement(), publicUrl: TEST_PUBLIC_URL });
+  // The bundles open the same key file (ADE_LOCAL_KEY_FILE) to read the secrets this core seals.
+  core = createCore(db(), { keys: LocalKeyFile.open(keyFile), publicUrl: TEST_PUBLIC_URL });
 }, 180_000);
+
+afterAll(() => rmSync(keyDir, { recursive: true, force: true }));
+
+/** Node's own `import()`, not the test runner's: the bundle runs exactly as Lambda loads it. */
+const nativeImport = new Function('url', 'return import(url)') as (
+  url: string,
+) => Promise<Record<string, unknown>>;
+
+async function tableEnv() {
+  const endpoint = await db().client.config.endpoint!();
+  return {
+    ADE_TABLE_NAME: db().tableName,
+    ADE_DYNAMODB_ENDPOINT: `${endpoint.protocol}//${endpoint.hostname}:${endpoint.port}`,
+  };
+}
 
 describe('Lambda bundles', () => {
   it('keep Apollo and graphql out of every device-facing function', () => {
@@ -67,12 +94,7 @@ describe('Lambda bundles', () => {
   });
 
   it('run from their own files in a fresh process, the SDK reaching DynamoDB', async () => {
-    const env = {
-      ADE_TABLE_NAME: db().tableName,
-      ADE_DYNAMODB_ENDPOINT: await db().client.config.endpoint!().then(
-        (e) => `${e.protocol}//${e.hostname}:${e.port}`,
-      ),
-    };
+    const env = await tableEnv();
     for (const bundle of bundles.values()) {
       const smoke = await smokeInvoke(bundle.name, bundle.outfile, bundle.exportName, env);
       expect(smoke.error, bundle.name).toBeUndefined();
@@ -111,4 +133,82 @@ describe('Lambda bundles', () => {
     expect(unknown.statusCode).toBe(403);
     expect(JSON.parse(unknown.body)).toMatchObject({ code: 'com.apple.well-known.failed' });
   });
+
+  it('enroll a device end to end and deliver it a payload, every device route served by its bundle', async () => {
+    // The device functions as deployed (minified, split into chunks, built by infra/bundle.ts),
+    // loaded by Node itself and building their core from the environment; this test's core only
+    // administers (tenant, push certificate, configuration, payload) and reads the result back.
+    Object.assign(process.env, {
+      ...(await tableEnv()),
+      ADE_PUBLIC_URL: TEST_PUBLIC_URL,
+      ADE_LOCAL_KEY_FILE: keyFile,
+      ADE_APNS: 'off',
+    });
+    const loadBundle = async (name: FunctionName) => {
+      const bundle = bundles.get(name)!;
+      expect(bundle.deviceFacing, `${name} is served from its bundle`).toBe(true);
+      const handler =
+        // Node's own loader (vitest.config.ts keeps .artifacts/bundles external), as in Lambda.
+        ((await import(/* @vite-ignore */ pathToFileURL(bundle.outfile).href)) as Record<string, unknown>)[
+          bundle.exportName
+        ];
+      expect(typeof handler, name).toBe('function');
+      return handler as LambdaHandler;
+    };
+    const served = new Set<FunctionName>();
+    const server = await startLocalServer({
+      loadHandler: (name) => {
+        served.add(name);
+        return loadBundle(name);
+      },
+    });
+    try {
+      const f = await createTenantFixture(core, 'Bundled Enrollment');
+      const push = makePushCertificate();
+      await asTenant(core, f, () =>
+        core.pushCertificates.upload({
+          certificatePem: push.certificatePem,
+          privateKeyPem: push.privateKeyPem,
+        }),
+      );
+      const added = await gqlOk(
+        core,
+        f.tenantAdminKey,
+        `mutation($p: ID!, $s: String!) { addPayload(input: { policyId: $p, payloadType: "com.apple.applicationaccess", settings: $s }) { change { payload { id } } errors { code message } } }`,
+        { p: encodeScopedId(f.tenantId, f.rootPolicyId), s: JSON.stringify({ allowCamera: false }) },
+      );
+      expect(added.addPayload.errors).toEqual([]);
+
+      const { sim, deviceId } = await enrollDevice(core, server.url, f, {
+        type: 'USER',
+        policyId: f.rootPolicyId,
+        hardware: {
+          body: readFileSync(ENROLL_CAPTURE_PATH),
+          family: 'iPhone',
+          product: 'iPhone12,1',
+          os: '18.1',
+          build: '22B83',
+        },
+        topic: push.topic,
+      });
+      // No APNs here (ADE_APNS=off): the device polls, as it would after any wake.
+      const session = await sim.connect();
+      expect(session.status, session.body).toBe(200);
+      expect(session.exchanges.map((e) => e.requestType)).toContain('InstallProfile');
+
+      const data = await gqlOk(
+        core,
+        f.tenantAdminKey,
+        `query($id: ID!) { node(id: $id) { ... on Device { status deployments(first: 10) { nodes { state payload { payloadType } } } } } }`,
+        { id: encodeScopedId(f.tenantId, deviceId) },
+      );
+      expect(data.node.status).toBe('ENROLLED');
+      expect(data.node.deployments.nodes).toEqual([
+        { state: 'INSTALLED', payload: { payloadType: 'com.apple.applicationaccess' } },
+      ]);
+      expect([...served].sort()).toEqual(['auth', 'checkin', 'connect', 'discovery', 'enroll']);
+    } finally {
+      await server.close();
+    }
+  }, 120_000);
 });
