@@ -1,8 +1,9 @@
 /**
  * Bundle budgets, on the bundles a deploy ships (infra/bundle.ts through scripts/bench/bundler.ts):
  * device-facing functions never contain Apollo or graphql, not even in a lazily loaded chunk; no
- * function leaves a package external; and each bundle runs in a fresh Node process with nothing
- * but its own files, against this test's DynamoDB Local table. Sizes and cold import times are
+ * function leaves a package external; each bundle runs in a fresh Node process with nothing but its
+ * own files, against this test's DynamoDB Local table; and a device enrolls end to end, and installs
+ * a payload, with every device route served by its bundle as Node loads it. Sizes and cold import times are
  * measured by `pnpm bench:coldstart`; here only a ceiling guards against regressions.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
