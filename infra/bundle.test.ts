@@ -24,8 +24,7 @@ import {
   functionNames,
   smokeInvoke,
 } from '../scripts/bench/bundler.ts';
-import { asTenant } from '../test/support/ade.ts';
-import { makePushCertificate } from '../test/support/apple.ts';
+import { asTenant, uploadPushCertificate } from '../test/support/ade.ts';
 import { createTenantFixture, TEST_PUBLIC_URL } from '../test/support/core.ts';
 import { useTestDatabase } from '../test/support/database.ts';
 import { enrollDevice } from '../test/support/enroll-device.ts';
@@ -52,11 +51,6 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(() => rmSync(keyDir, { recursive: true, force: true }));
-
-/** Node's own `import()`, not the test runner's: the bundle runs exactly as Lambda loads it. */
-const nativeImport = new Function('url', 'return import(url)') as (
-  url: string,
-) => Promise<Record<string, unknown>>;
 
 async function tableEnv() {
   const endpoint = await db().client.config.endpoint!();
@@ -165,13 +159,7 @@ describe('Lambda bundles', () => {
     });
     try {
       const f = await createTenantFixture(core, 'Bundled Enrollment');
-      const push = makePushCertificate();
-      await asTenant(core, f, () =>
-        core.pushCertificates.upload({
-          certificatePem: push.certificatePem,
-          privateKeyPem: push.privateKeyPem,
-        }),
-      );
+      const push = await uploadPushCertificate(core, f);
       const added = await gqlOk(
         core,
         f.tenantAdminKey,

@@ -23,8 +23,7 @@ import { createEnrollHandler } from '@ade/functions/enroll';
 import { createRolloutWorker } from '@ade/functions/rollouts';
 import { type LocalServer, startLocalServer } from '@ade/local/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asTenant } from '../test/support/ade.ts';
-import { makePushCertificate } from '../test/support/apple.ts';
+import { asTenant, uploadPushCertificate } from '../test/support/ade.ts';
 import { createTenantFixture, TEST_PUBLIC_URL, useTestCore } from '../test/support/core.ts';
 import { localEndpoint } from '../test/support/database.ts';
 import { DeviceSimulator, signedEnrollBody } from '../test/support/device-simulator.ts';
@@ -160,13 +159,7 @@ describe('least privilege under real device traffic', () => {
     // The admin side (GraphQL's job) is set up directly with core, with the same throwaway key.
     const core = createCore(admin().db, { keys: sharedKeys, publicUrl: TEST_PUBLIC_URL });
     const f = await createTenantFixture(core, 'Least Privilege Org');
-    const push = makePushCertificate();
-    await asTenant(core, f, () =>
-      core.pushCertificates.upload({
-        certificatePem: push.certificatePem,
-        privateKeyPem: push.privateKeyPem,
-      }),
-    );
+    const push = await uploadPushCertificate(core, f);
     const configure = async (
       enrollmentType: 'USER' | 'DEVICE',
       authMethod: 'MANAGED_APPLE_ACCOUNT' | 'PASSCODE',

@@ -15,8 +15,7 @@ import { logger, REDACTED, redact, withLogging } from '@ade/functions/log';
 import { type LocalServer, startLocalServer } from '@ade/local/server';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asTenant } from '../support/ade.ts';
-import { makePushCertificate } from '../support/apple.ts';
+import { asTenant, uploadPushCertificate } from '../support/ade.ts';
 import { createTenantFixture, TEST_PUBLIC_URL } from '../support/core.ts';
 import { useTestDatabase } from '../support/database.ts';
 import { DeviceSimulator, signedEnrollBody } from '../support/device-simulator.ts';
@@ -66,13 +65,7 @@ describe('structured logs', () => {
       publicUrl: TEST_PUBLIC_URL,
     });
     const f = await createTenantFixture(core, 'Logged Org');
-    const push = makePushCertificate();
-    await asTenant(core, f, () =>
-      core.pushCertificates.upload({
-        certificatePem: push.certificatePem,
-        privateKeyPem: push.privateKeyPem,
-      }),
-    );
+    const push = await uploadPushCertificate(core, f);
     const secrets: string[] = [
       f.tenantAdminKey,
       f.partnerKey,
