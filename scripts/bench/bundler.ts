@@ -170,6 +170,30 @@ export function coldStartOutputs(meta: Metafile, entry: string): string[] {
   return [...seen];
 }
 
+/**
+ * The chunks that load when `modules` (source paths, e.g. `packages/apple/src/index.ts`, each
+ * reached through `import()`) are first used, beyond what the cold start already loaded: each
+ * module's chunk and the chunks it imports statically. Paths relative to the entry's folder.
+ */
+export function firstUseChunks(
+  meta: Metafile,
+  entry: string,
+  modules: string[],
+): { chunks: string[]; bytes: number } {
+  const cold = new Set(coldStartOutputs(meta, entry));
+  const loaded = new Set<string>();
+  for (const module of modules) {
+    const output = Object.entries(meta.outputs).find(([, o]) => o.entryPoint === module)?.[0];
+    if (!output) throw new Error(`${entry}: no chunk is loaded on first use of ${module}`);
+    for (const chunk of coldStartOutputs(meta, output)) if (!cold.has(chunk)) loaded.add(chunk);
+  }
+  const chunks = [...loaded];
+  return {
+    chunks: chunks.map((chunk) => `./${relative(dirname(entry), chunk)}`),
+    bytes: chunks.reduce((sum, chunk) => sum + meta.outputs[chunk]!.bytes, 0),
+  };
+}
+
 /** The environment of a fresh Lambda-like process: none of the deployment's ADE_* variables. */
 function importEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -182,12 +206,19 @@ const IMPORT_SCRIPT = `
 const started = performance.now();
 const mod = await import(process.argv[1]);
 const ms = performance.now() - started;
-console.log(JSON.stringify({ ms, processMs: performance.now(), exports: Object.keys(mod), handlerType: typeof mod[process.argv[2]] }));
+const processMs = performance.now();
+const then = JSON.parse(process.argv[3] ?? '[]');
+const before = performance.now();
+for (const chunk of then) await import(new URL(chunk, process.argv[1]).href);
+const thenMs = performance.now() - before;
+console.log(JSON.stringify({ ms, processMs, thenMs, exports: Object.keys(mod), handlerType: typeof mod[process.argv[2]] }));
 `;
 
 export interface ColdImport {
   runs: number[];
   medianMs: number;
+  /** Median time to import `then` (chunks loaded on first use) after the entry, in the same process. */
+  medianThenMs: number;
   /** Median time from Node start to the end of the import (bootstrap + import). */
   medianProcessMs: number;
   exports: string[];
@@ -199,17 +230,36 @@ export interface ColdImport {
  * handler must not need its configuration at import time), from a copy outside the repository (so
  * nothing can resolve from node_modules).
  */
-export async function measureColdImport(file: string, exportName = 'handler', runs = 5): Promise<ColdImport> {
+export async function measureColdImport(
+  file: string,
+  exportName = 'handler',
+  runs = 5,
+  /** Chunks (paths relative to `file`) to import after it, timed apart: what a first request loads. */
+  then: string[] = [],
+): Promise<ColdImport> {
   const dir = mkdtempSync(join(tmpdir(), 'ade-bench-import-'));
   try {
     const copy = join(dir, 'index.mjs');
     // The entry and its chunks (loaded on first use), as they would sit in the Lambda package.
     cpSync(dirname(file), dir, { recursive: true, filter: (source) => !source.endsWith('meta.json') });
-    const samples: { ms: number; processMs: number; exports: string[]; handlerType: string }[] = [];
+    const samples: {
+      ms: number;
+      processMs: number;
+      thenMs: number;
+      exports: string[];
+      handlerType: string;
+    }[] = [];
     for (let i = 0; i < runs; i++) {
       const { stdout } = await execFileAsync(
         process.execPath,
-        ['--input-type=module', '-e', IMPORT_SCRIPT, pathToFileURL(copy).href, exportName],
+        [
+          '--input-type=module',
+          '-e',
+          IMPORT_SCRIPT,
+          pathToFileURL(copy).href,
+          exportName,
+          JSON.stringify(then),
+        ],
         { cwd: dir, env: importEnv(), timeout: 60_000 },
       ).catch((error: Error & { stderr?: string }) => {
         throw new Error(`importing ${file} failed: ${error.stderr?.trim() || error.message}`);
@@ -219,6 +269,7 @@ export async function measureColdImport(file: string, exportName = 'handler', ru
     return {
       runs: samples.map((s) => round(s.ms, 1)),
       medianMs: round(median(samples.map((s) => s.ms)), 1),
+      medianThenMs: round(median(samples.map((s) => s.thenMs)), 1),
       medianProcessMs: round(median(samples.map((s) => s.processMs)), 1),
       exports: samples[0]?.exports ?? [],
       handlerIsFunction: samples.every((s) => s.handlerType === 'function'),
