@@ -3,9 +3,10 @@
  * `mdm/profiles/TopLevel.yaml`, `CommonPayloadKeys.yaml`; "Configuration Profile" in
  * https://developer.apple.com/documentation/devicemanagement/toplevel): a `Configuration` dictionary whose
  * `PayloadContent` holds one dictionary per payload. The caller brings the settings as plain JavaScript
- * values; they are converted here, strictly, because the `plist` package silently drops or mangles what a
- * property list cannot hold (null, NaN, `1e21`, a Map, a control character) and the device would then
- * install something other than what the admin configured — or refuse the profile as malformed.
+ * values; they are converted here, strictly, because the plist writer (plist-xml.ts, like the `plist`
+ * package before it) leaves out what a property list cannot hold (null, undefined, a function) or
+ * writes a Map as an empty dictionary, and the device would then install something other than what
+ * the admin configured — or refuse the profile as malformed.
  */
 import { AppleProtocolError } from './errors.ts';
 import { buildPlist, type PlistDict, type PlistValue } from './plist.ts';

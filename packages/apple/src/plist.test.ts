@@ -121,12 +121,13 @@ describe('plist malformed input', () => {
     expectMalformed(() => parsePlist(huge), 'BODY_TOO_LARGE');
   });
 
-  it('keeps parser noise out of the logs and restores console.error', () => {
-    const original = console.error;
-    const spy = vi.spyOn(console, 'error');
+  it('writes nothing to the logs while refusing input', () => {
+    const spies = (['error', 'warn', 'log'] as const).map((level) => vi.spyOn(console, level));
     expectMalformed(() => parsePlist('<plist><dict>'));
-    expect(spy).not.toHaveBeenCalled();
-    spy.mockRestore();
-    expect(console.error).toBe(original);
+    expectMalformed(() => parsePlist(good.replace('>x<', '>&boom;<')));
+    for (const spy of spies) {
+      expect(spy).not.toHaveBeenCalled();
+      spy.mockRestore();
+    }
   });
 });
