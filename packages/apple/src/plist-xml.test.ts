@@ -100,6 +100,11 @@ describe('plist-xml against the plist package', () => {
     expect(compared).toBeGreaterThan(2000);
   });
 
+  it('reads a string of 200,000 references in one pass, not one scan of the rest per reference', () => {
+    const xml = `<plist><string>${'&amp;'.repeat(200_000)}</string></plist>`;
+    expect(readXmlPlist(xml)).toBe('&'.repeat(200_000));
+  });
+
   it('refuses, as xmlbuilder does, characters XML 1.0 cannot carry', () => {
     for (const bad of ['\u0000', '\u0001', '\u000b', '\ufffe', '\ud800', 'a\udc00b']) {
       expect(outcome(() => writeXmlPlist({ Value: bad }))).toMatchObject({

@@ -32,6 +32,7 @@ export class PlistSyntaxError extends Error {
 const PREDEFINED_ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 const NAME = /[A-Za-z_:][-A-Za-z0-9_:.]*/y;
 const BLANK = /[ \t\n]*/y;
+const MARKUP = /[<&]/g;
 const INTEGER = /^[+-]?\d+$/;
 const REAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$/;
@@ -215,18 +216,14 @@ class Reader {
     if (tag.empty) return '';
     let text = '';
     for (;;) {
-      const lt = this.s.indexOf('<', this.pos);
-      const amp = this.s.indexOf('&', this.pos);
-      if (amp >= 0 && (lt < 0 || amp < lt)) {
-        text += this.s.slice(this.pos, amp);
-        this.pos = amp;
-        text += this.reference();
-        continue;
-      }
-      if (lt < 0) this.fail(`<${tag.name}> is not closed`, tag.offset);
-      text += this.s.slice(this.pos, lt);
-      this.pos = lt;
-      if (this.at('<![CDATA[')) {
+      // One scan to the next "<" or "&", so the whole text is read in linear time.
+      MARKUP.lastIndex = this.pos;
+      const next = MARKUP.exec(this.s)?.index ?? -1;
+      if (next < 0) this.fail(`<${tag.name}> is not closed`, tag.offset);
+      text += this.s.slice(this.pos, next);
+      this.pos = next;
+      if (this.s[next] === '&') text += this.reference();
+      else if (this.at('<![CDATA[')) {
         const end = this.s.indexOf(']]>', this.pos);
         if (end < 0) this.fail('an unterminated CDATA section');
         text += this.s.slice(this.pos + '<![CDATA['.length, end);
@@ -241,8 +238,9 @@ class Reader {
 
   private reference(): string {
     const start = this.pos;
-    const end = this.s.indexOf(';', start);
-    if (end < 0 || end - start > 12) this.fail('a bare "&" (write &amp;)');
+    const semicolon = this.s.slice(start, start + 12).indexOf(';');
+    if (semicolon < 0) this.fail('a bare "&" (write &amp;)');
+    const end = start + semicolon;
     const name = this.s.slice(start + 1, end);
     this.pos = end + 1;
     if (name[0] !== '#') {
