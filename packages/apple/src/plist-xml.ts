@@ -68,6 +68,7 @@ class Reader {
     if (this.at('</')) this.fail('<plist> holds no value');
     const value = this.value(1);
     this.between();
+    this.unclosedAtEnd(root);
     if (!this.at('</')) this.fail('<plist> holds more than one value');
     this.endTag('plist');
     this.misc();
@@ -182,6 +183,7 @@ class Reader {
     if (tag.empty) return dict;
     for (;;) {
       this.between();
+      this.unclosedAtEnd(tag);
       if (this.at('</')) {
         this.endTag('dict');
         return dict;
@@ -203,6 +205,7 @@ class Reader {
     if (tag.empty) return array;
     for (;;) {
       this.between();
+      this.unclosedAtEnd(tag);
       if (this.at('</')) {
         this.endTag('array');
         return array;
@@ -234,6 +237,10 @@ class Reader {
         return text;
       } else this.fail(`<${tag.name}> holds an element`);
     }
+  }
+
+  private unclosedAtEnd(tag: StartTag) {
+    if (this.pos >= this.s.length) this.fail(`<${tag.name}> is not closed`, tag.offset);
   }
 
   private reference(): string {
