@@ -176,6 +176,7 @@ describe('plist-xml refuses', () => {
     ['an internal DTD subset', `<!DOCTYPE plist [<!ENTITY a "b">]>${wrap('<true/>')}`, /internal DTD subset/],
     ['two DOCTYPEs', `<!DOCTYPE plist><!DOCTYPE plist>${wrap('<true/>')}`, /second DOCTYPE/],
     ['an undefined entity', wrap('<string>&nbsp;</string>'), /undefined entity &nbsp;/],
+    ['an entity named like an object property', wrap('<string>&toString;</string>'), /undefined entity/],
     ['a bare ampersand', wrap('<string>a & b</string>'), /bare "&"/],
     ['a reference to NUL', wrap('<string>&#0;</string>'), /names no character/],
     ['a reference to a surrogate', wrap('<string>&#xD800;</string>'), /names no character/],

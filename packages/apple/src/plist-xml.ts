@@ -251,9 +251,8 @@ class Reader {
     const name = this.s.slice(start + 1, end);
     this.pos = end + 1;
     if (name[0] !== '#') {
-      const value = PREDEFINED_ENTITIES[name];
-      if (value === undefined) this.fail(`the undefined entity &${name};`, start);
-      return value;
+      if (!Object.hasOwn(PREDEFINED_ENTITIES, name)) this.fail(`the undefined entity &${name};`, start);
+      return PREDEFINED_ENTITIES[name]!;
     }
     const hex = name[1] === 'x';
     const digits = name.slice(hex ? 2 : 1);
