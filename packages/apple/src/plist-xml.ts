@@ -63,14 +63,12 @@ class Reader {
     this.prolog();
     const root = this.startTag();
     if (root.name !== 'plist') this.fail(`the root element is <${root.name}>, not <plist>`, root.offset);
-    if (root.empty) this.fail('<plist> holds no value', root.offset);
-    this.between();
-    if (this.at('</')) this.fail('<plist> holds no value');
-    const value = this.value(1);
-    this.between();
-    this.unclosedAtEnd(root);
-    if (!this.at('</')) this.fail('<plist> holds more than one value');
-    this.endTag('plist');
+    let value: PlistValue | undefined;
+    this.children(root, () => {
+      if (value !== undefined) this.fail('<plist> holds more than one value');
+      value = this.value(1);
+    });
+    if (value === undefined) this.fail('<plist> holds no value', root.offset);
     this.misc();
     if (this.pos < this.s.length) this.fail('there is content after </plist>');
     return value;
@@ -180,14 +178,7 @@ class Reader {
 
   private dict(tag: StartTag, depth: number): PlistDict {
     const dict: PlistDict = {};
-    if (tag.empty) return dict;
-    for (;;) {
-      this.between();
-      this.unclosedAtEnd(tag);
-      if (this.at('</')) {
-        this.endTag('dict');
-        return dict;
-      }
+    this.children(tag, () => {
       const keyTag = this.startTag();
       if (keyTag.name !== 'key') this.fail(`<${keyTag.name}> where a <dict> needs a <key>`, keyTag.offset);
       const key = this.text(keyTag);
@@ -197,20 +188,24 @@ class Reader {
       this.between();
       if (this.at('</')) this.fail(`the key "${key.slice(0, 40)}" has no value`);
       dict[key] = this.value(depth + 1);
-    }
+    });
+    return dict;
   }
 
   private array(tag: StartTag, depth: number): PlistValue[] {
     const array: PlistValue[] = [];
-    if (tag.empty) return array;
+    this.children(tag, () => array.push(this.value(depth + 1)));
+    return array;
+  }
+
+  /** A container's content up to its end tag: `read` takes each child, blanks and comments between. */
+  private children(tag: StartTag, read: () => void) {
+    if (tag.empty) return;
     for (;;) {
       this.between();
-      this.unclosedAtEnd(tag);
-      if (this.at('</')) {
-        this.endTag('array');
-        return array;
-      }
-      array.push(this.value(depth + 1));
+      if (this.pos >= this.s.length) this.fail(`<${tag.name}> is not closed`, tag.offset);
+      if (this.at('</')) return this.endTag(tag.name);
+      read();
     }
   }
 
@@ -237,10 +232,6 @@ class Reader {
         return text;
       } else this.fail(`<${tag.name}> holds an element`);
     }
-  }
-
-  private unclosedAtEnd(tag: StartTag) {
-    if (this.pos >= this.s.length) this.fail(`<${tag.name}> is not closed`, tag.offset);
   }
 
   private reference(): string {
