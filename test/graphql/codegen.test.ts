@@ -15,7 +15,10 @@ const outputDir = 'graphql/client';
 
 describe('generated GraphQL client', () => {
   it('matches what `pnpm codegen` generates from the schema and operations', async () => {
-    const outputs = await generate({ ...config, cwd: root, silent: true }, false);
+    const outputs: { filename: string; content: string }[] = await generate(
+      { ...config, cwd: root, silent: true },
+      false,
+    );
     const generated = new Map(
       outputs.map((output) => [relative(root, resolve(root, output.filename)), output.content]),
     );
