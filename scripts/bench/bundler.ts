@@ -103,6 +103,7 @@ export async function bundleFunction(name: FunctionName): Promise<BundleResult> 
   const outfile = join(dir, 'index.mjs');
   const result = await buildFunction(esbuild, repoRoot, definition.handler, dir, {
     deviceFacing: definition.deviceFacing,
+    explorer: 'explorer' in definition && definition.explorer,
   });
   const { entry, exportName } = result;
   for (const warning of result.warnings) console.warn(`esbuild (${name}): ${warning.text}`);
