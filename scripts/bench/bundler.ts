@@ -18,6 +18,7 @@ import { type FunctionName, functions, routes } from '@ade/functions/routes';
 import type { Metafile } from 'esbuild';
 import * as esbuild from 'esbuild';
 import { buildFunction, parseHandler } from '../../infra/bundle.ts';
+import { explorerSize } from '../../packages/explorer/src/build.ts';
 import { median, repoRoot, round } from './common.ts';
 
 const execFileAsync = promisify(execFile);
@@ -91,6 +92,8 @@ export interface BundleResult {
   /** Imports left external; only Node built-ins are acceptable in a Lambda bundle. */
   externalImports: string[];
   nonBuiltinExternals: string[];
+  /** The GraphQL explorer's files shipped beside the bundle (read on a browser's first visit, not at cold start). */
+  explorer?: { files: number; bytes: number; gzipBytes: number };
 }
 
 export { parseHandler };
@@ -154,6 +157,9 @@ export async function bundleFunction(name: FunctionName): Promise<BundleResult> 
     ],
     externalImports,
     nonBuiltinExternals: externalImports.filter((path) => !path.startsWith('node:') && !builtins.has(path)),
+    ...(result.explorer
+      ? { explorer: { files: Object.keys(result.explorer.assets).length, ...explorerSize(result.explorer) } }
+      : {}),
   };
 }
 
