@@ -76,11 +76,14 @@ function operationsPlugin(root: string): Plugin {
     name: 'ade-operations',
     setup(build) {
       build.onResolve({ filter: /^ade:operations$/ }, () => ({ path: 'operations', namespace: 'ade' }));
-      build.onLoad({ filter: /.*/, namespace: 'ade' }, () => ({
-        contents: JSON.stringify(readOperations(root)),
-        loader: 'json',
-        watchFiles: readOperations(root).map((o) => join(root, OPERATIONS_DIR, `${o.name}.graphql`)),
-      }));
+      build.onLoad({ filter: /.*/, namespace: 'ade' }, () => {
+        const operations = readOperations(root);
+        return {
+          contents: JSON.stringify(operations),
+          loader: 'json',
+          watchFiles: operations.map((o) => join(root, OPERATIONS_DIR, `${o.name}.graphql`)),
+        };
+      });
     },
   };
 }
