@@ -6,13 +6,14 @@
  * a payload, with every device route served by its bundle as Node loads it. Sizes and cold import times are
  * measured by `pnpm bench:coldstart`; here only a ceiling guards against regressions.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ENROLL_CAPTURE_PATH } from '@ade/apple/testing/tools';
 import { type Core, createCore, encodeScopedId } from '@ade/core';
 import { LocalKeyFile } from '@ade/core/secrets/index';
+import type { ExplorerManifest } from '@ade/explorer/build';
 import type { LambdaHandler } from '@ade/functions/http';
 import { type FunctionName, functions } from '@ade/functions/routes';
 import { startLocalServer } from '@ade/local/server';
@@ -86,6 +87,70 @@ describe('Lambda bundles', () => {
 
   it('bundle every package, the AWS SDK included (only Node built-ins stay external)', () => {
     for (const bundle of bundles.values()) expect(bundle.nonBuiltinExternals, bundle.name).toEqual([]);
+  });
+
+  it('ship the GraphQL explorer beside the GraphQL function only, outside any chunk it imports', () => {
+    const graphql = bundles.get('graphql')!;
+    const explorerDir = join(dirname(graphql.outfile), 'explorer');
+    const manifest = JSON.parse(readFileSync(join(explorerDir, 'manifest.json'), 'utf8')) as ExplorerManifest;
+    const names = Object.keys(manifest.assets);
+    expect(names.filter((n) => /^main-\w+\.(js|css)$/.test(n))).toHaveLength(2);
+    expect(names.filter((n) => /^(editor|json|graphql)\.worker-\w+\.js$/.test(n))).toHaveLength(3);
+    for (const name of names) {
+      expect(existsSync(join(explorerDir, 'assets', name)), name).toBe(true);
+      expect(existsSync(join(explorerDir, 'assets', `${name}.gz`)), `${name}.gz`).toBe(true);
+    }
+    expect(readFileSync(join(explorerDir, 'page.html'), 'utf8')).toContain('graphql/explorer/main-');
+    // Read from disk on a browser's first visit: not one module of it is bundled, lazily or not.
+    const inputs = Object.keys(JSON.parse(readFileSync(graphql.metafile, 'utf8')).inputs);
+    const explorerCode = (path: string) =>
+      /node_modules\/(react|react-dom|graphiql|@graphiql\/[^/]+|monaco-editor|monaco-graphql|esbuild)\//.test(
+        path,
+      ) || path.startsWith('packages/explorer/');
+    expect(inputs.filter(explorerCode)).toEqual([]);
+    expect(inputs).toContain('packages/functions/src/web/explorer.ts'); // the detector sees this bundle
+    for (const name of functionNames().filter((n) => n !== 'graphql'))
+      expect(existsSync(join(dirname(bundles.get(name)!.outfile), 'explorer')), name).toBe(false);
+  });
+
+  it('serve the explorer from the GraphQL bundle in a fresh process, from its own explorer/ folder', async () => {
+    const graphql = bundles.get('graphql')!;
+    const env = await tableEnv();
+    const page = await smokeInvoke('graphql', graphql.outfile, graphql.exportName, env, {}, '', {
+      route: 'GET /graphql',
+      headers: { accept: 'text/html' },
+    });
+    expect(page.statusCode, page.error ?? page.body).toBe(200);
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    const script = /src="graphql\/explorer\/([^"]+)"/.exec(page.body)![1]!;
+    const asset = await smokeInvoke(
+      'graphql',
+      graphql.outfile,
+      graphql.exportName,
+      env,
+      { asset: script },
+      '',
+      {
+        route: 'GET /graphql/explorer/{asset}',
+      },
+    );
+    expect(asset.statusCode, asset.error ?? asset.body).toBe(200);
+    expect(asset.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    // A GET with a query is still the API's: no key, 401.
+    const api = await smokeInvoke(
+      'graphql',
+      graphql.outfile,
+      graphql.exportName,
+      env,
+      {},
+      'query=%7B__typename%7D',
+      {
+        route: 'GET /graphql',
+        headers: { accept: 'text/html' },
+      },
+    );
+    expect(api.statusCode).toBe(401);
   });
 
   it('run from their own files in a fresh process, the SDK reaching DynamoDB', async () => {

@@ -10,12 +10,18 @@
  * (`mainFields`): the AWS SDK's ESM builds load credential providers and protocol pieces with
  * `import()` and let unused commands be dropped, which takes about a quarter off every function's
  * cold start (scripts/bench/coldstart.ts); arrow functions are lowered (see `supported` below) for
- * another fifth. This file imports nothing but Node built-ins: SST bundles
- * sst.config.ts with every package left external, so esbuild is passed in (see infra/esbuild.ts).
+ * another fifth. This file imports nothing but Node built-ins and the explorer's builder (which
+ * imports nothing else either): SST bundles sst.config.ts with every package left external, so
+ * esbuild is passed in (see infra/routes.ts, repoEsbuild).
+ *
+ * A function with `explorer` in routes.ts (GraphQL) also gets the GraphQL explorer's built files in
+ * `explorer/` beside index.mjs: its handler reads them from there on a browser's first visit, so
+ * they are in the package but not in the cold start.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BuildOptions, BuildResult, Metafile } from 'esbuild';
+import { type ExplorerManifest, ensureExplorer } from '../packages/explorer/src/build.ts';
 
 export type Esbuild = typeof import('esbuild');
 
@@ -45,7 +51,12 @@ export const DEVICE_FACING_ALIASES = {
 export interface FunctionBuild {
   /** Answers Apple's devices: built with DEVICE_FACING_ALIASES. */
   deviceFacing: boolean;
+  /** Ships the GraphQL explorer in `explorer/` (packages/explorer/src/build.ts). */
+  explorer?: boolean;
 }
+
+/** The folder of the function package that holds the explorer (graphql.ts `explorerDir`). */
+export const EXPLORER_FOLDER = 'explorer';
 
 export function lambdaBuildOptions(
   root: string,
@@ -95,6 +106,8 @@ export interface BuiltFunction {
   exportName: string;
   metafile: Metafile;
   warnings: BuildResult['warnings'];
+  /** What `explorer/` holds, for a function that ships it. */
+  explorer?: ExplorerManifest;
 }
 
 /** Builds `handler` (routes.ts form, `file.export`) into an empty `outdir`. */
@@ -113,6 +126,12 @@ export async function buildFunction(
   const index = Object.entries(metafile.outputs).find(([path]) => /(^|\/)index\.mjs$/.test(path));
   if (!index?.[1].exports.includes(exportName))
     throw new Error(`${entry} does not export "${exportName}" (exports: ${index?.[1].exports.join(', ')})`);
+  let explorer: ExplorerManifest | undefined;
+  if (build.explorer) {
+    const built = await ensureExplorer(esbuild, root);
+    cpSync(built.dir, join(outdir, EXPLORER_FOLDER), { recursive: true });
+    explorer = built.manifest;
+  }
   return {
     dir: outdir,
     handler: `index.${exportName}`,
@@ -120,5 +139,6 @@ export async function buildFunction(
     exportName,
     metafile,
     warnings: result.warnings,
+    ...(explorer ? { explorer } : {}),
   };
 }

@@ -72,7 +72,7 @@ async function createFunction(input: FunctionsInput, name: string, definition: F
     root,
     definition.handler,
     join(root, '.artifacts', 'lambda', name),
-    { deviceFacing: definition.deviceFacing },
+    { deviceFacing: definition.deviceFacing, explorer: definition.explorer === true },
   );
   const logGroup = new aws.cloudwatch.LogGroup(`${id}Logs`, {
     name: `/ade-cloud/${stage}/functions/${name}`,

@@ -3,7 +3,7 @@
  * real components (infra/sst-mocks.ts). Expectations are written out here, not recomputed from
  * infra/, so a change to what a deploy creates shows up as a failing line.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { functions, routes, scheduledFunctions } from '@ade/functions/routes';
@@ -132,6 +132,24 @@ describe('the HTTP API', () => {
       expect(source).not.toMatch(/from\s*["']@aws-sdk\//); // the SDK is inside, not external
       expect(pathToFileURL(bundle).href).toContain('/.artifacts/lambda/');
     }
+  });
+
+  it('ships the GraphQL explorer in the GraphQL function package, and in no other', async () => {
+    for (const name of [...Object.keys(functions), ...Object.keys(scheduledFunctions)]) {
+      const code = inputs(functionFor(dev, name)).code;
+      expect(code.__pulumiArchive, name).toBe(true);
+      const dir: string = await code.path; // the folder zipped for the function (FileArchive)
+      expect(dir).toBe(join(repoRoot, '.artifacts', 'lambda', name));
+      expect(existsSync(join(dir, 'index.mjs')), name).toBe(true);
+      expect(existsSync(join(dir, 'explorer', 'manifest.json')), name).toBe(name === 'graphql');
+    }
+    const explorer = join(repoRoot, '.artifacts', 'lambda', 'graphql', 'explorer');
+    const manifest = JSON.parse(readFileSync(join(explorer, 'manifest.json'), 'utf8'));
+    for (const asset of Object.keys(manifest.assets))
+      expect(existsSync(join(explorer, 'assets', asset)), asset).toBe(true);
+    expect(readFileSync(join(explorer, 'page.html'), 'utf8')).toMatch(
+      /src="graphql\/explorer\/main-\w+\.js"/,
+    );
   });
 
   it('uses the custom domain when ADE_DOMAIN is set, with its certificate', () => {

@@ -6,6 +6,7 @@
 import { type Actor, AppError, type Core, runAs } from '@ade/core';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLFormattedError } from 'graphql';
 import { createContext, type GraphQLContext } from './context.ts';
 import { enforceLimits, LIMITS } from './limits.ts';
@@ -40,6 +41,9 @@ export function createGraphQLServer(logger: Logger = { error: (m, d) => console.
     includeStacktraceInErrorResponses: false,
     parseOptions: { maxTokens: LIMITS.maxTokens },
     plugins: [
+      // Browsers get our own explorer (packages/explorer, served by the GraphQL function); Apollo's
+      // landing page would load Apollo's from a CDN, and would answer a browser's GET with a `query`.
+      ApolloServerPluginLandingPageDisabled(),
       {
         async requestDidStart() {
           return {

@@ -18,6 +18,7 @@ import { type FunctionName, functions, routes } from '@ade/functions/routes';
 import type { Metafile } from 'esbuild';
 import * as esbuild from 'esbuild';
 import { buildFunction, parseHandler } from '../../infra/bundle.ts';
+import { explorerSize } from '../../packages/explorer/src/build.ts';
 import { median, repoRoot, round } from './common.ts';
 
 const execFileAsync = promisify(execFile);
@@ -91,6 +92,8 @@ export interface BundleResult {
   /** Imports left external; only Node built-ins are acceptable in a Lambda bundle. */
   externalImports: string[];
   nonBuiltinExternals: string[];
+  /** The GraphQL explorer's files shipped beside the bundle (read on a browser's first visit, not at cold start). */
+  explorer?: { files: number; bytes: number; gzipBytes: number };
 }
 
 export { parseHandler };
@@ -103,6 +106,7 @@ export async function bundleFunction(name: FunctionName): Promise<BundleResult> 
   const outfile = join(dir, 'index.mjs');
   const result = await buildFunction(esbuild, repoRoot, definition.handler, dir, {
     deviceFacing: definition.deviceFacing,
+    explorer: 'explorer' in definition && definition.explorer,
   });
   const { entry, exportName } = result;
   for (const warning of result.warnings) console.warn(`esbuild (${name}): ${warning.text}`);
@@ -153,6 +157,9 @@ export async function bundleFunction(name: FunctionName): Promise<BundleResult> 
     ],
     externalImports,
     nonBuiltinExternals: externalImports.filter((path) => !path.startsWith('node:') && !builtins.has(path)),
+    ...(result.explorer
+      ? { explorer: { files: Object.keys(result.explorer.assets).length, ...explorerSize(result.explorer) } }
+      : {}),
   };
 }
 
@@ -284,12 +291,14 @@ const mod = await import(process.argv[1]);
 const event = JSON.parse(process.argv[3]);
 const context = { awsRequestId: 'bench-smoke', functionName: 'bench', getRemainingTimeInMillis: () => 30000 };
 const result = await mod[process.argv[2]](event, context);
-console.log(JSON.stringify({ statusCode: result.statusCode, body: String(result.body ?? '').slice(0, 300) }));
+console.log(JSON.stringify({ statusCode: result.statusCode, headers: result.headers ?? {}, body: String(result.body ?? '').slice(0, 2000) }));
 `;
 
 export interface SmokeResult {
   route: string;
   statusCode: number | null;
+  headers: Record<string, string>;
+  /** The first 2,000 characters. */
   body: string;
   ok: boolean;
   error?: string;
@@ -297,7 +306,7 @@ export interface SmokeResult {
 
 /**
  * Calls the bundled handler once in a fresh process with an unauthenticated request on its first
- * route. The table endpoint points at a closed port on 127.0.0.1 unless `env` names another local
+ * route (or `request.route`, with `request.headers`). The table endpoint points at a closed port on 127.0.0.1 unless `env` names another local
  * one, so nothing leaves the machine; any answer below 500 shows the bundle loads and runs (e.g.
  * the GraphQL handler answers 401).
  */
@@ -309,9 +318,10 @@ export async function smokeInvoke(
   /** The route's path parameters (each `{name}` in the path), `bench` for any not given. */
   pathParameters: Record<string, string> = {},
   rawQueryString = '',
+  request: { route?: string; headers?: Record<string, string> } = {},
 ): Promise<SmokeResult> {
-  const route = routes.find((r) => r.function === name);
-  if (!route) return { route: '(none)', statusCode: null, body: '', ok: true };
+  const route = routes.find((r) => r.function === name && (!request.route || r.key === request.route));
+  if (!route) return { route: '(none)', statusCode: null, headers: {}, body: '', ok: true };
   const [method, rawPath] = route.key.split(' ') as [string, string];
   const parameters: Record<string, string> = {};
   const path = rawPath.replace(/\{([^}+]+)\+?\}/g, (_, key: string) => {
@@ -324,7 +334,7 @@ export async function smokeInvoke(
     rawPath: path,
     rawQueryString,
     pathParameters: parameters,
-    headers: { 'content-type': 'application/json', host: '127.0.0.1' },
+    headers: { 'content-type': 'application/json', host: '127.0.0.1', ...request.headers },
     requestContext: {
       accountId: 'local',
       apiId: 'local',
@@ -366,10 +376,17 @@ export async function smokeInvoke(
         timeout: 60_000,
       },
     );
-    const { statusCode, body } = JSON.parse(stdout.trim().split('\n').at(-1)!);
-    return { route: route.key, statusCode, body, ok: statusCode < 500 };
+    const { statusCode, headers, body } = JSON.parse(stdout.trim().split('\n').at(-1)!);
+    return { route: route.key, statusCode, headers, body, ok: statusCode < 500 };
   } catch (error) {
     const e = error as Error & { stderr?: string };
-    return { route: route.key, statusCode: null, body: '', ok: false, error: e.stderr?.trim() || e.message };
+    return {
+      route: route.key,
+      statusCode: null,
+      headers: {},
+      body: '',
+      ok: false,
+      error: e.stderr?.trim() || e.message,
+    };
   }
 }

@@ -7,7 +7,9 @@
  * The cold start is not all a first request pays: code reached through `import()` loads when first
  * used. For the functions whose every request needs such code, the same process then imports those
  * chunks and the time is printed apart ("first request +"; FIRST_REQUEST below).
- * Result: .artifacts/bench/coldstart.json. `pnpm bench:bundle` adds gzip sizes and a smoke call.
+ * The GraphQL function also ships the explorer's files, which it reads from disk only for a browser:
+ * their size is printed apart. Result: .artifacts/bench/coldstart.json. `pnpm bench:bundle` adds gzip
+ * sizes and a smoke call.
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -63,6 +65,7 @@ for (const name of functionNames()) {
     processMs: coldImport.medianProcessMs,
     largest: bundle.packages.slice(0, 8),
     apolloOrGraphqlInputs: bundle.apolloOrGraphqlInputs.length,
+    explorer: bundle.explorer,
     budget,
     withinBudget: {
       bytes: bundle.coldStartBytes < budget.maxBytes,
@@ -102,4 +105,10 @@ console.log(
 );
 for (const r of results)
   console.log(`${r.name}: ${r.largest.map((p) => `${p.name} ${kb(p.bytes)}`).join(', ')}`);
+for (const r of results)
+  if (r.explorer)
+    console.log(
+      `${r.name} also ships the GraphQL explorer in explorer/ (read on a browser's first visit, not at cold start): ` +
+        `${r.explorer.files} files, ${kb(r.explorer.bytes)} (${kb(r.explorer.gzipBytes)} gzipped, as served)`,
+    );
 console.log(`\n${file}`);

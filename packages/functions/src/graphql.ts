@@ -1,17 +1,62 @@
-/** POST/GET /graphql: the GraphQL API for portals and scripts. */
+/**
+ * POST/GET /graphql: the GraphQL API for portals and scripts; and for a person with a browser, the
+ * GraphQL explorer (GET /graphql asking for HTML without a `query`, its assets under
+ * /graphql/explorer/, and GET / leading there).
+ */
+import { fileURLToPath } from 'node:url';
 import type { Core } from '@ade/core';
 import { createGraphQLServer, executeGraphQL } from '@ade/graphql';
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { coreFromEnv } from './core-from-env.ts';
 import { decodeBody, type LambdaHandler } from './http.ts';
 import { logger, withLogging } from './log.ts';
+import { type Explorer, explorerFromDirectory } from './web/explorer.ts';
 
-export function createGraphQLHandler(core: Core): LambdaHandler {
+/**
+ * A browser opening the endpoint: it asks for HTML and sends no `query`. API clients keep GraphQL
+ * over GET (a `query` parameter, under Apollo's CSRF prevention) and get JSON errors otherwise.
+ */
+function isBrowserVisit(event: APIGatewayProxyEventV2): boolean {
+  return (
+    !new URLSearchParams(event.rawQueryString ?? '').has('query') &&
+    /\btext\/html\b/i.test(event.headers?.accept ?? '')
+  );
+}
+
+/** The explorer's answer to this request, or undefined when it is one for the API. */
+function explorerAnswer(
+  explorer: Explorer,
+  event: APIGatewayProxyEventV2,
+): Promise<APIGatewayProxyStructuredResultV2> | undefined {
+  switch (event.routeKey) {
+    case 'GET /':
+      return Promise.resolve({
+        statusCode: 302,
+        headers: { location: 'graphql', 'cache-control': 'no-cache' },
+      });
+    case 'GET /graphql/explorer/{asset}':
+      return explorer.asset(event.pathParameters?.asset ?? '', event.headers?.['accept-encoding']);
+    case 'GET /graphql':
+      return isBrowserVisit(event) ? explorer.page() : undefined;
+    default:
+      return undefined;
+  }
+}
+
+export function createGraphQLHandler(
+  core: Core,
+  explorer: Explorer = explorerFromDirectory(explorerDir()),
+): LambdaHandler {
   const server = createGraphQLServer(logger);
   const started = server.start();
   return async (event: APIGatewayProxyEventV2, context: Context) => {
-    await started;
     const requestId = context.awsRequestId || event.requestContext.requestId;
+    const page = explorerAnswer(explorer, event);
+    if (page) {
+      const response = await page;
+      return { ...response, headers: { ...response.headers, 'x-request-id': requestId } };
+    }
+    await started;
     const response = await executeGraphQL(server, core, {
       method: event.requestContext.http.method,
       headers: event.headers ?? {},
@@ -25,6 +70,14 @@ export function createGraphQLHandler(core: Core): LambdaHandler {
       body: response.body,
     };
   };
+}
+
+/**
+ * Where the built explorer is: ADE_EXPLORER_DIR (`pnpm dev`), else `explorer/` beside this module,
+ * which in the Lambda package is index.mjs (infra/bundle.ts writes it there).
+ */
+export function explorerDir(): string {
+  return process.env.ADE_EXPLORER_DIR || fileURLToPath(new URL('./explorer/', import.meta.url));
 }
 
 let handle: LambdaHandler | undefined;

@@ -12,12 +12,18 @@ export interface FunctionDefinition {
   deviceFacing: boolean;
   memoryMb: number;
   timeoutSeconds: number;
+  /**
+   * Ships the GraphQL explorer's built files (packages/explorer) in `explorer/` beside the handler,
+   * which reads them on the first browser visit (infra/bundle.ts builds them).
+   */
+  explorer?: boolean;
 }
 
 export const functions = {
   graphql: {
     handler: 'packages/functions/src/graphql.handler',
     deviceFacing: false,
+    explorer: true,
     memoryMb: 1024,
     timeoutSeconds: 29,
   },
@@ -64,6 +70,9 @@ export interface Route {
 export const routes: readonly Route[] = [
   { key: 'POST /graphql', function: 'graphql' },
   { key: 'GET /graphql', function: 'graphql' },
+  // The GraphQL explorer: GET /graphql from a browser is its page; these are its files, and / leads there.
+  { key: 'GET /graphql/explorer/{asset}', function: 'graphql' },
+  { key: 'GET /', function: 'graphql' },
   { key: 'GET /mdm/enrollment/servicediscovery/{discoveryId}', function: 'discovery' },
   { key: 'POST /mdm/enrollment/servicediscovery/{discoveryId}/userenroll', function: 'enroll' },
   { key: 'POST /mdm/enrollment/servicediscovery/{discoveryId}/deviceenroll', function: 'enroll' },

@@ -17,6 +17,14 @@ const port = Number(process.env.PORT ?? 4000);
 const tableName = process.env.ADE_TABLE_NAME ?? 'ade-local';
 
 const { JavaMissingError, startDynamoLocal } = await import('./dynamodb-local.ts');
+// The GraphQL explorer's files (GET /graphql in a browser), built while DynamoDB Local starts, and
+// only when their inputs changed since the last run. Without them the API works; the page says so.
+const explorer = import('@ade/explorer/local')
+  .then(({ ensureLocalExplorer }) => ensureLocalExplorer())
+  .catch((error: Error) => {
+    console.error(`The GraphQL explorer could not be built: ${error.message}`);
+    return undefined;
+  });
 
 let dynamo: Awaited<ReturnType<typeof startDynamoLocal>>;
 try {
@@ -37,6 +45,8 @@ process.env.ADE_PUBLIC_URL ??= `http://localhost:${port}`;
 process.env.ADE_LOCAL_KEY_FILE ??= join(dataDir, 'master.key');
 // Apple's push service is not reachable from a laptop runtime: queued commands wait for the device.
 process.env.ADE_APNS ??= 'off';
+const explorerDir = (await explorer)?.dir;
+if (explorerDir) process.env.ADE_EXPLORER_DIR ??= explorerDir;
 
 const { coreFromEnv } = await import('@ade/functions');
 const { ensureTable } = await import('./table.ts');
@@ -83,7 +93,7 @@ writeFileSync(credentialsFile, `${JSON.stringify(credentials, null, 2)}\n`, { mo
 console.log(`
 ADE Cloud is running (${inMemory ? 'in memory' : `data in ${join(dataDir, 'dynamodb')}`}) — ready in ${Date.now() - started} ms
 
-  GraphQL     ${graphqlUrl}
+  GraphQL     ${graphqlUrl}   (open it in a browser for the explorer)
   Operator    ${demo.operatorKey}
   Partner     ${demo.partnerKey}
   Tenant      ${demo.tenantKey}   (${demo.tenantId})
