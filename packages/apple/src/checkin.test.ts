@@ -119,7 +119,7 @@ describe("parseCheckin, driven by Apple's key lists", () => {
   });
 });
 
-describe('parseCheckin, docs §10 test vectors', () => {
+describe('parseCheckin, test vectors of docs/protocol/test-vectors.md', () => {
   it('TV-14 ADUE Authenticate (hand-written XML): keyed by EnrollmentID', () => {
     const xml = `<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">

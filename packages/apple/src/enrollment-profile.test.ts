@@ -20,7 +20,7 @@ function payloads(xml: string): { top: PlistDict; identity: PlistDict; mdm: Plis
 }
 const UUID = /^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/;
 
-describe('buildEnrollmentProfile (docs §4.1, TV-8/TV-9)', () => {
+describe('buildEnrollmentProfile (docs/protocol/profile.md#the-mdm-payload, TV-8/TV-9)', () => {
   it('BYOD: Configuration profile, identity + com.apple.mdm, no AccessRights', () => {
     const { top, identity, mdm } = payloads(buildEnrollmentProfile(f.input('BYOD')));
     expect(top).toMatchObject({
