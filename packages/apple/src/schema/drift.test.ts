@@ -8,11 +8,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildCatalog, generateCatalogSource } from '../catalog/build-catalog.ts';
 import { renderCatalog } from '../catalog/render-catalog.ts';
-import { contentHash, FACTS_PATH, readStoredFacts, resolveFacts } from './facts.ts';
-import { readSchemaFacts, renderSchemaFacts } from './generate-facts.ts';
+import { contentHash, FACTS_PATH, LICENCE_PATH, readStoredFacts, resolveFacts } from './facts.ts';
+import { readLicence, readSchemaFacts, renderSchemaFacts } from './generate-facts.ts';
 
 const CATALOG_PATH = new URL('../catalog/catalog.generated.ts', import.meta.url);
-const LICENCE_PATH = new URL('./APPLE-LICENSE.txt', import.meta.url);
 
 describe('apple-schema.generated.json', () => {
   const stored = readStoredFacts();
@@ -29,7 +28,7 @@ describe('apple-schema.generated.json', () => {
     const licence = readFileSync(LICENCE_PATH, 'utf8');
     expect(licence).toMatch(/^Copyright © [\d-]+ Apple Inc\./);
     expect(licence).toContain('Permission is hereby granted, free of charge');
-    expect(stored.licence).toContain('APPLE-LICENSE.txt');
+    expect(stored.licence).toContain(licence.split('\n')[0]);
   });
 
   it('is written exactly as the generator renders it', () => {
@@ -73,6 +72,10 @@ describe("drift from Apple's schemas", () => {
     expect(renderSchemaFacts(fresh) === readFileSync(FACTS_PATH, 'utf8'), 'run pnpm apple:generate').toBe(
       true,
     );
+    expect(
+      readLicence(root) === readFileSync(LICENCE_PATH, 'utf8'),
+      "Apple's notice changed: run pnpm apple:generate",
+    ).toBe(true);
     const { data, labels } = buildCatalog(resolveFacts(fresh));
     expect(
       renderCatalog(data, labels) === readFileSync(CATALOG_PATH, 'utf8'),

@@ -13,6 +13,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const FACTS_PATH = fileURLToPath(new URL('./apple-schema.generated.json', import.meta.url));
+/** Apple's MIT notice for the schemas the facts come from, copied from the source by the generator. */
+export const LICENCE_PATH = fileURLToPath(new URL('./APPLE-LICENSE.txt', import.meta.url));
 
 /** Apple's platform names, as `supportedOS` spells them. */
 export type SchemaPlatform = 'iOS' | 'macOS' | 'tvOS' | 'visionOS' | 'watchOS';

@@ -82,6 +82,10 @@ function makeCopy(source?: string): string {
     "title: Lock\npayload:\n  requesttype: DeviceLock\n  supportedOS:\n    iOS:\n      introduced: '4.0'\n",
   );
   writeFileSync(join(root, 'README.md'), '| OS | Version |\n|---|---|\n| iOS | 18.2 |\n| macOS | 15.2 |\n');
+  writeFileSync(
+    join(root, 'LICENSE.txt'),
+    'Copyright © 2024 Example Inc.\n\nPermission is hereby granted…\n',
+  );
   if (source !== undefined) writeFileSync(join(root, 'SOURCE.md'), source);
   return root;
 }
@@ -95,6 +99,9 @@ describe('readSchemaFacts', () => {
       commit: COMMIT,
       release: 'iOS 18.2, macOS 15.2',
     });
+    expect(facts.licence).toBe(
+      "Facts from Apple's schemas, MIT licence, Copyright © 2024 Example Inc.: APPLE-LICENSE.txt",
+    );
     expect(Object.keys(facts.files)).toEqual([
       'mdm/commands/device.lock.yaml',
       'mdm/profiles/com.example.layout.yaml',

@@ -78,12 +78,20 @@ export function readSchemaFacts(root: string): StoredFacts {
   for (const path of paths) files[path] = lists.doc(docs.get(path)!, path);
   return {
     generatedBy: 'pnpm apple:generate (scripts/generate-apple-schema.ts)',
-    licence: "Facts from Apple's schemas, MIT licence, Copyright © 2022-2024 Apple Inc.: APPLE-LICENSE.txt",
+    licence: `Facts from Apple's schemas, MIT licence, ${readLicence(root).split('\n')[0]}: APPLE-LICENSE.txt`,
     upstream: upstream(root),
     sha256: contentHash(lists.stored, files),
     lists: lists.stored,
     files,
   };
+}
+
+/** Apple's licence notice (LICENSE.txt of the copy), kept beside the facts as APPLE-LICENSE.txt. */
+export function readLicence(root: string): string {
+  const path = join(root, 'LICENSE.txt');
+  if (!existsSync(path))
+    throw new Error(`${root} has no LICENSE.txt: Apple's notice must travel with the facts`);
+  return readFileSync(path, 'utf8');
 }
 
 /**
