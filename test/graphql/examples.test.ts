@@ -175,6 +175,17 @@ describe('example operations', () => {
       },
     ],
     [
+      'ade-hosting',
+      async () => {
+        const d = await gqlOk(core(), state.tenantKey, op('ade-hosting'), { policyId: state.rootId });
+        const config = d.policy.adeConfiguration;
+        expect(config).toMatchObject({ id: state.configId, domains: [state.domain], enabled: true });
+        expect(config.hosting.wellKnownPath).toBe('/.well-known/com.apple.remotemanagement');
+        for (const snippet of ['cloudflareWorkerScript', 'nginxSnippet', 'apacheSnippet'])
+          expect(config.hosting[snippet]).toContain(config.discoveryUrl);
+      },
+    ],
+    [
       'create-ade-token',
       async () => {
         const d = await gqlOk(core(), state.tenantKey, op('create-ade-token'), {
@@ -240,6 +251,29 @@ describe('example operations', () => {
       },
     ],
     [
+      'apply-ade-branding',
+      async () => {
+        const d = await gqlOk(core(), state.tenantKey, op('apply-ade-branding'), {
+          input: {
+            id: state.configId,
+            displayName: 'Example Org IT',
+            supportUrl: 'https://help.example.com',
+          },
+        });
+        expect(d.setAdeBranding.errors).toEqual([]);
+        expect(d.setAdeBranding.adeConfiguration.branding).toMatchObject({
+          displayName: 'Example Org IT',
+          supportUrl: 'https://help.example.com',
+        });
+        const refused = await gqlOk(core(), state.tenantKey, op('apply-ade-branding'), {
+          input: { id: state.configId, supportUrl: 'http://help.example.com' },
+        });
+        expect(refused.setAdeBranding.errors).toEqual([
+          expect.objectContaining({ code: 'VALIDATION_FAILED', path: ['input', 'supportUrl'] }),
+        ]);
+      },
+    ],
+    [
       'ade-setup',
       async () => {
         const d = await gqlOk(core(), state.tenantKey, op('ade-setup'), { tenantId: state.tenantId });
@@ -275,6 +309,24 @@ describe('example operations', () => {
       },
     ],
     [
+      'policy-payloads',
+      async () => {
+        const d = await gqlOk(core(), state.tenantKey, op('policy-payloads'), { policyId: state.rootId });
+        expect(d.policy.payloads).toMatchObject([
+          {
+            id: state.payloadId,
+            payloadType: 'com.apple.applicationaccess',
+            displayName: 'Restrictions',
+            version: 1,
+          },
+        ]);
+        expect(JSON.parse(d.policy.payloads[0].settings)).toEqual({
+          allowCamera: false,
+          allowScreenShot: false,
+        });
+      },
+    ],
+    [
       'payloads-not-applying',
       async () => {
         const d = await gqlOk(core(), state.tenantKey, op('payloads-not-applying'), {
@@ -299,6 +351,26 @@ describe('example operations', () => {
         });
         expect(d.node.payloads.map((p: any) => p.id)).toEqual([state.payloadId]);
         expect(d.node.deploymentSummary).toEqual([]); // no devices yet: no counters
+      },
+    ],
+    [
+      'update-payload',
+      async () => {
+        const settings = JSON.stringify({ allowCamera: false, allowScreenShot: true });
+        const d = await gqlOk(core(), state.tenantKey, op('update-payload'), {
+          id: state.payloadId,
+          settings,
+          expectedVersion: 1,
+        });
+        expect(d.updatePayload.errors).toEqual([]);
+        expect(d.updatePayload.change.payload).toMatchObject({ id: state.payloadId, version: 2 });
+        expect(JSON.parse(d.updatePayload.change.payload.settings)).toEqual(JSON.parse(settings));
+        const stale = await gqlOk(core(), state.tenantKey, op('update-payload'), {
+          id: state.payloadId,
+          settings,
+          expectedVersion: 1,
+        });
+        expect(stale.updatePayload.errors.map((e: any) => e.code)).toEqual(['VERSION_MISMATCH']);
       },
     ],
     [
