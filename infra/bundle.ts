@@ -5,7 +5,7 @@
  *
  * esbuild, ESM, Node 22, minified, everything bundled including the AWS SDK: the SDK copy in the
  * Lambda runtime is older than ours, slower to import and breaks ElectroDB's lib-dynamodb use
- * (toolchain.md, "Lambda bundles"). Modules reached only through `import()` become chunks that load
+ * (docs/toolchain.md#lambda-bundles). Modules reached only through `import()` become chunks that load
  * on first use, not at cold start. Packages' ES module builds are preferred to their CommonJS ones
  * (`mainFields`): the AWS SDK's ESM builds load credential providers and protocol pieces with
  * `import()` and let unused commands be dropped, which takes about a quarter off every function's

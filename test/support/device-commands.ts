@@ -1,5 +1,6 @@
 /**
- * What the simulated device does with the commands it receives on the command channel (docs §5.4):
+ * What the simulated device does with the commands it receives on the command channel
+ * (docs/protocol/mdm.md#the-command-channel):
  * read the command plist, check it against Apple's YAML for its RequestType, ask the test's policy, then
  * carry out InstallProfile / RemoveProfile / DeclarativeManagement. Other request types are answered as
  * the policy says, without effect. Error chains copy the shape of real devices' answers; the codes are

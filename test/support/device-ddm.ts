@@ -1,6 +1,6 @@
 /**
  * The simulated device's Declarative Device Management client: after an acknowledged
- * DeclarativeManagement command it syncs over `DeclarativeManagement` check-ins (docs §5.3;
+ * DeclarativeManagement command it syncs over `DeclarativeManagement` check-ins (docs/protocol/mdm.md#check-in-messages;
  * mdm/checkin/declarativemanagement.yaml) — `tokens`, then, if the DeclarationsToken is new,
  * `declaration-items`, each declaration whose ServerToken it has not seen (`declaration/<kind>/<id>`), and
  * a `status` report (declarative/protocol/statusreport.yaml) of what is active and valid. Every server

@@ -207,7 +207,7 @@ export class DeviceSimulator {
   }
 
   /**
-   * One command-channel session (docs §5.4): PUT ServerURL `{ids, Status: Idle}`, then answer each command
+   * One command-channel session (docs/protocol/mdm.md#the-command-channel): PUT ServerURL `{ids, Status: Idle}`, then answer each command
    * the server returns until it returns an empty 200. Sessions never overlap: a call waits for the one
    * running. After acknowledging a DeclarativeManagement command the device syncs its declarations.
    */

@@ -2,7 +2,7 @@
  * The generated Cloudflare Worker (packages/core/src/discovery/hosting.ts) in real workerd: a device's
  * well-known request through it must get exactly what our discovery route answers directly (status,
  * JSON body, Content-Type), with the device's query string passed on byte for byte; everything else
- * must reach the customer's origin untouched (docs/apple-account-driven-enrollment.md §1.1–§1.4).
+ * must reach the customer's origin untouched (docs/protocol/discovery.md).
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -148,7 +148,7 @@ describe('Cloudflare Worker in workerd: everything else goes to the origin', () 
 });
 
 describe('Cloudflare Worker in workerd: our service unreachable', () => {
-  it('answers 502, so iOS 18.2+/macOS 15.2+/visionOS 2.2+ devices fall back to ABM/ASM (§1.4)', async () => {
+  it('answers 502, so iOS 18.2+/macOS 15.2+/visionOS 2.2+ devices fall back to ABM/ASM (docs/protocol/discovery.md#refusals-and-errors)', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;

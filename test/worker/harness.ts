@@ -12,7 +12,7 @@ import { Miniflare } from 'miniflare';
 
 /** A date the bundled workerd supports; a customer deploying today gets at least this behaviour. */
 export const COMPATIBILITY_DATE = '2026-07-01';
-/** The customer's zone a device asks (docs §0 step 2). */
+/** The customer's zone a device asks (docs/protocol/overview.md#the-flow-step-by-step, step 2). */
 export const CUSTOMER_ORIGIN = 'https://example.com';
 
 export interface Captured {

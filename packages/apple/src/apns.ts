@@ -1,6 +1,7 @@
 /**
  * APNs provider API client for MDM pushes: the wake-up that makes an enrolled device connect to the
- * ServerURL and ask for its commands (docs §0 step 8, §5.4).
+ * ServerURL and ask for its commands (docs/protocol/overview.md#the-flow-step-by-step step 8,
+ * docs/protocol/mdm.md#the-command-channel).
  *
  * Apple's rules, from "Sending notification requests to APNs", "Establishing a certificate-based
  * connection to APNs" and "Handling notification responses from APNs" (developer.apple.com, User

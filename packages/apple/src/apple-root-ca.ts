@@ -1,7 +1,7 @@
 /**
  * Apple Root CA (2006, RSA-2048, valid until 2035-02-09): the anchor of the device identity certificates
  * that sign account-driven enrollment requests (leaf → "Apple iPhone Device CA" → "Apple iPhone
- * Certification Authority" → Apple Root CA; docs/apple-account-driven-enrollment.md §3.1).
+ * Certification Authority" → Apple Root CA; docs/protocol/enrollment.md#the-first-request).
  *
  * Provenance (this certificate is public; nothing here is secret):
  * - Apple publishes it at https://www.apple.com/certificateauthority/ (AppleIncRootCertificate.cer) with

@@ -62,7 +62,7 @@ export interface DeclarativeManagementMessage extends CheckinBase, DeviceKeys, U
   /** JSON bytes (e.g. the status report); absent for plain fetches. */
   Data?: Buffer;
 }
-/** gettoken.yaml: unknown TokenServiceType must be answered with 400 by the caller (docs §5.3). */
+/** gettoken.yaml: unknown TokenServiceType must be answered with 400 by the caller (docs/protocol/mdm.md#check-in-messages). */
 export interface GetTokenMessage extends CheckinBase, DeviceKeys, UserKeys {
   MessageType: 'GetToken';
   TokenServiceType: string;

@@ -1,35 +1,31 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CHECKIN_MESSAGE_TYPES, type CheckinMessage, MAX_CHECKIN_BODY_BYTES, parseCheckin } from './checkin';
 import { buildPlist, type PlistDict, type PlistValue } from './plist';
-import { errorCode as code, SHARED_DIR } from './testing/tools';
+import type { SchemaSupportedOS } from './schema/facts.ts';
+import { loadSchemaFile } from './schema/protocol-schema.ts';
+import { errorCode as code } from './testing/tools';
 
-/**
- * Apple's key lists (apple/device-management `mdm/checkin/*.yaml`), read with a few regexes rather than a
- * YAML library: top-level `payloadkeys` entries start with `- key:` in column 0 and carry `  type: <…>`.
- */
-interface YamlKey {
+/** Apple's key lists for check-in messages (`mdm/checkin/*.yaml` in apple/device-management), from the schema facts. */
+interface CheckinKey {
   key: string;
   type: string;
   forbiddenInUserEnrollment: boolean;
 }
-const UE_FORBIDDEN = /userenrollment:\s*\n\s*mode: forbidden/;
-function yamlSpec(file: string) {
-  const text = readFileSync(join(SHARED_DIR, 'apple-device-management/mdm/checkin', file), 'utf8');
-  const payload = text.slice(0, text.indexOf('\npayloadkeys:'));
-  const end = text.indexOf('\nresponsekeys:');
-  const keysText = text.slice(text.indexOf('\npayloadkeys:'), end === -1 ? undefined : end);
-  const keys: YamlKey[] = keysText
-    .split(/\n(?=- key: )/)
-    .slice(1)
-    .map((block) => ({
-      key: /^- key: (\S+)/.exec(block)![1]!,
-      type: /\n {2}type: <(\w+)>/.exec(block)![1]!,
-      // Only the key's own restrictions, not those of its subkeys (TokenParameters).
-      forbiddenInUserEnrollment: UE_FORBIDDEN.test(block.split('\n  subkeys:')[0]!),
-    }));
-  return { keys, messageForbiddenInUserEnrollment: UE_FORBIDDEN.test(payload) };
+const forbiddenInUserEnrollment = (os: SchemaSupportedOS | undefined): boolean =>
+  Object.values(os ?? {}).some((rule) => rule?.userenrollment?.mode === 'forbidden');
+function schemaSpec(file: string) {
+  const doc = loadSchemaFile(`mdm/checkin/${file}`);
+  const keys: CheckinKey[] = (doc.payloadkeys ?? []).map((k) => ({
+    key: k.key,
+    type: k.type.replace(/^<|>$/g, ''),
+    // Only the key's own restrictions, not those of its subkeys (TokenParameters).
+    forbiddenInUserEnrollment: forbiddenInUserEnrollment(k.supportedOS),
+  }));
+  return {
+    keys,
+    requestType: doc.payload?.requesttype,
+    messageForbiddenInUserEnrollment: forbiddenInUserEnrollment(doc.payload?.supportedOS),
+  };
 }
 const FILES: Record<(typeof CHECKIN_MESSAGE_TYPES)[number], string> = {
   Authenticate: 'authenticate.yaml',
@@ -48,9 +44,9 @@ function sample(key: string, type: string): PlistValue {
   if (type === 'dictionary') return { Nested: 'x' };
   throw new Error(`no sample for <${type}>`);
 }
-/** A body with every YAML key except the identifiers of the other enrollment type. */
-function bodyFromYaml(type: string, mode: 'ADDE' | 'BYOD'): PlistDict {
-  const { keys } = yamlSpec(FILES[type as keyof typeof FILES]);
+/** A body with every schema key except the identifiers of the other enrollment type. */
+function bodyFromSchema(type: string, mode: 'ADDE' | 'BYOD'): PlistDict {
+  const { keys } = schemaSpec(FILES[type as keyof typeof FILES]);
   const dict: PlistDict = {};
   for (const k of keys) {
     if (mode === 'ADDE' && (k.key === 'EnrollmentID' || k.key === 'EnrollmentUserID')) continue;
@@ -65,19 +61,17 @@ function bodyFromYaml(type: string, mode: 'ADDE' | 'BYOD'): PlistDict {
 function parse(dict: PlistDict): CheckinMessage {
   return parseCheckin(buildPlist(dict));
 }
-describe('parseCheckin, driven by the YAML key lists', () => {
-  it('has a YAML file for every message type it knows (and the YAML agrees on the name)', () => {
+describe("parseCheckin, driven by Apple's key lists", () => {
+  it('has a schema file for every message type it knows (and the schema agrees on the name)', () => {
     for (const [type, file] of Object.entries(FILES)) {
-      const mt = yamlSpec(file).keys.find((k) => k.key === 'MessageType');
+      const mt = schemaSpec(file).keys.find((k) => k.key === 'MessageType');
       expect(mt?.type).toBe('string');
-      expect(readFileSync(join(SHARED_DIR, 'apple-device-management/mdm/checkin', file), 'utf8')).toContain(
-        `requesttype: ${type}\n`,
-      );
+      expect(schemaSpec(file).requestType).toBe(type);
     }
   });
 
-  it.each(CHECKIN_MESSAGE_TYPES)('%s (device enrollment): every YAML key comes back typed', (type) => {
-    const dict = bodyFromYaml(type, 'ADDE');
+  it.each(CHECKIN_MESSAGE_TYPES)('%s (device enrollment): every schema key comes back typed', (type) => {
+    const dict = bodyFromSchema(type, 'ADDE');
     const msg = parse(dict);
     expect(msg.MessageType).toBe(type);
     expect(msg.identity.enrollmentType).toBe('ADDE');
@@ -91,8 +85,8 @@ describe('parseCheckin, driven by the YAML key lists', () => {
   it.each(CHECKIN_MESSAGE_TYPES)(
     '%s (User Enrollment): allowed keys parse, forbidden ones are refused',
     (type) => {
-      const spec = yamlSpec(FILES[type]);
-      const dict = bodyFromYaml(type, 'BYOD');
+      const spec = schemaSpec(FILES[type]);
+      const dict = bodyFromSchema(type, 'BYOD');
       if (spec.messageForbiddenInUserEnrollment) {
         // UserAuthenticate's UDID is not key-level forbidden, so it is refused for UDID + EnrollmentID.
         expect(['MALFORMED_MDM_MESSAGE', 'FORBIDDEN_DEVICE_IDENTIFIER']).toContain(code(() => parse(dict)));
@@ -112,8 +106,8 @@ describe('parseCheckin, driven by the YAML key lists', () => {
   );
 
   it.each(CHECKIN_MESSAGE_TYPES)('%s: each required key missing → MALFORMED_MDM_MESSAGE', (type) => {
-    const dict = bodyFromYaml(type, 'ADDE');
-    // Required per our parser (the YAML marks identifiers and user-channel keys "required" per mode).
+    const dict = bodyFromSchema(type, 'ADDE');
+    // Required per our parser (Apple's schema marks identifiers and user-channel keys "required" per mode).
     const required = ['Topic', 'Token', 'PushMagic', 'Endpoint', 'TokenServiceType'].filter((k) => k in dict);
     for (const key of required) {
       const { [key]: _, ...rest } = dict;
@@ -125,7 +119,7 @@ describe('parseCheckin, driven by the YAML key lists', () => {
   });
 });
 
-describe('parseCheckin, docs §10 test vectors', () => {
+describe('parseCheckin, test vectors of docs/protocol/test-vectors.md', () => {
   it('TV-14 ADUE Authenticate (hand-written XML): keyed by EnrollmentID', () => {
     const xml = `<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">

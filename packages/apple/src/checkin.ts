@@ -1,6 +1,7 @@
 /**
  * MDM check-in messages: `PUT` to CheckInURL with `Content-Type: application/x-apple-aspen-mdm-checkin`,
- * an XML plist dispatched on `MessageType` (docs §5.1, §5.3; keys from apple/device-management
+ * an XML plist dispatched on `MessageType` (docs/protocol/mdm.md#transport-and-authentication,
+ * docs/protocol/mdm.md#check-in-messages; keys from apple/device-management
  * `mdm/checkin/*.yaml`, "Check-in" in https://developer.apple.com/documentation/devicemanagement/check-in).
  * Types in checkin-types.ts (Apple's key names verbatim); `identity` comes from mdm-identity.ts.
  * Unknown keys are kept in `raw` (Apple adds keys over time) and never rejected.

@@ -1,9 +1,10 @@
 /**
  * What a device PUTs to ServerURL on the command channel (`Content-Type: application/x-apple-aspen-mdm`):
  * a plist with the identity keys, `Status`, `CommandUUID` and, on failure, `ErrorChain`, plus result keys
- * specific to the command (docs §5.4; Apple "Sending MDM commands to a device" / command response keys,
+ * specific to the command (docs/protocol/mdm.md#the-command-channel; Apple "Sending MDM commands to a device" / command response keys,
  * https://developer.apple.com/documentation/devicemanagement/sending-mdm-commands-to-a-device).
- * In User Enrollment the identity is `EnrollmentID`, never `UDID` (FLEET-TRACE Idle example, docs §5.2).
+ * In User Enrollment the identity is `EnrollmentID`, never `UDID` (FLEET-TRACE Idle example,
+ * docs/protocol/mdm.md#identifiers-per-enrollment-type).
  */
 import { deriveIdentity, type EnrollmentIdentity, fields, malformed } from './mdm-identity';
 import { isPlistDict, type PlistDict, type PlistValue, parsePlistDict } from './plist';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chainReachesAppleDeviceCa, isAppleDeviceCa } from './device-chain';
 import { makeCert, type Workdir, workdir } from './testing/tools';
 
-// A stand-in Apple PKI made by openssl, shaped like the real one (docs §3.1):
+// A stand-in Apple PKI made by openssl, shaped like the real one (docs/protocol/enrollment.md#the-first-request):
 // root → "Apple iPhone Certification Authority" → "Apple iPhone Device CA" → device leaf.
 const APPLE = '/C=US/O=Apple Inc./OU=Apple Certification Authority';
 let w: Workdir;

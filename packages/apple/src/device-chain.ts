@@ -3,7 +3,8 @@
  *
  * The enrollment request is signed by the device's built-in identity: leaf (CN = a GUID, OU=iPhone) →
  * "Apple iPhone Device CA" → "Apple iPhone Certification Authority" → Apple Root CA, all but the root
- * included in the SignedData (docs §3.1, capture TV-A). We walk issuer signatures from the leaf through
+ * included in the SignedData (docs/protocol/enrollment.md#the-first-request, capture TV-A in
+ * docs/protocol/test-vectors.md#the-real-capture). We walk issuer signatures from the leaf through
  * the certificates in the message until one is signed by a trust anchor (by default the real Apple Root
  * CA, see apple-root-ca.ts), and additionally require that the leaf's direct issuer is an Apple *device*
  * CA — Apple Root CA also anchors Developer ID, WWDR, etc., whose certificates must not pass as devices.

@@ -72,7 +72,7 @@ describe('parseEnrollRequest on the real device capture (TV-A)', () => {
       expected.PRODUCT,
       expected.VERSION,
     ]);
-    expect([r.language, r.product, r.version]).toEqual(['ja-JP', 'iPhone12,1', '19H12']); // docs §10 TV-A
+    expect([r.language, r.product, r.version]).toEqual(['ja-JP', 'iPhone12,1', '19H12']); // TV-A, docs/protocol/test-vectors.md#the-real-capture
     expect(r.signature.valid).toBe(true);
     expect(r.signature.chainReachesAppleDeviceCa).toBe(true);
     const printed = w

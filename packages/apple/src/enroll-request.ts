@@ -3,7 +3,7 @@
  * 401 challenge): a CMS SignedData with attached content, the content an XML plist with LANGUAGE,
  * PRODUCT and VERSION (Apple: "Implementing the simple authentication account-driven enrollment flow",
  * https://developer.apple.com/documentation/devicemanagement/implementing-the-simple-authentication-account-driven-enrollment-flow;
- * docs §3.1 and test vector TV-A).
+ * docs/protocol/enrollment.md#the-first-request and docs/protocol/test-vectors.md#the-real-capture).
  *
  * Wire facts that shape this code:
  * - Devices send raw BER with indefinite lengths (the capture starts `30 80`), with Content-Type
@@ -35,7 +35,8 @@ export interface EnrollRequest {
   product: string;
   /** VERSION, the OS build (e.g. `19H12`); see os-version.ts. */
   version: string;
-  /** Every key of the signed plist (ADDE bodies might carry more keys — unconfirmed, docs §3.1). */
+  /** Every key of the signed plist (ADDE bodies might carry more keys — unconfirmed,
+   * docs/protocol/enrollment.md#the-first-request). */
   fields: PlistDict;
   signature: {
     /** Signature over the signed attributes verifies and their messageDigest matches the content. */

@@ -1,6 +1,7 @@
 /**
- * The enrollment profile served on the second enrollment POST (docs §3.5, §4; Apple DOC-SIMPLE /
- * DOC-OAUTH; YAML mdm/profiles/com.apple.mdm.yaml, com.apple.security.pkcs12.yaml, TopLevel.yaml):
+ * The enrollment profile served on the second enrollment POST
+ * (docs/protocol/enrollment.md#the-second-request-and-the-profile, docs/protocol/profile.md; Apple
+ * DOC-SIMPLE / DOC-OAUTH; YAML mdm/profiles/com.apple.mdm.yaml, com.apple.security.pkcs12.yaml, TopLevel.yaml):
  * a `Configuration` profile with exactly two payloads — the device identity as PKCS #12 and the
  * `com.apple.mdm` payload that points at it through `IdentityCertificateUUID`.
  * Every rule that makes the device cancel enrollment is checked here, before anything is served.
@@ -12,7 +13,8 @@ import { buildPlist, type PlistDict } from './plist';
 export type EnrollmentMode = 'BYOD' | 'ADDE';
 
 export interface EnrollmentProfileInput {
-  /** `BYOD` = account-driven User Enrollment, `ADDE` = account-driven Device Enrollment (docs §4.1). */
+  /** `BYOD` = account-driven User Enrollment, `ADDE` = account-driven Device Enrollment
+   * (docs/protocol/profile.md#the-mdm-payload). */
   enrollmentMode: EnrollmentMode;
   /** The Managed Apple Account of the authenticated user; missing/invalid → the device cancels. */
   assignedManagedAppleId: string;
@@ -36,7 +38,8 @@ export interface EnrollmentProfileInput {
 export const ALL_ACCESS_RIGHTS = 8191;
 /**
  * GetToken (`com.apple.mdm.token`) and per-user connections (required for macOS user channel). Only values
- * from Apple's rangelist — never Fleet's non-Apple `UserEnrollment` (docs §4.1).
+ * from Apple's rangelist — never Fleet's non-Apple `UserEnrollment`
+ * (docs/protocol/profile.md#the-mdm-payload).
  */
 export const SERVER_CAPABILITIES = ['com.apple.mdm.per-user-connections', 'com.apple.mdm.token'] as const;
 
@@ -92,7 +95,8 @@ export function enrollmentProfileDict(input: EnrollmentProfileInput): PlistDict 
     AssignedManagedAppleID: appleId,
   };
   if (mode === 'BYOD') {
-    // User Enrollment has fixed rights; AccessRights present → the device cancels (docs §4.1).
+    // User Enrollment has fixed rights; AccessRights present → the device cancels
+    // (docs/protocol/profile.md#the-mdm-payload).
     if (input.accessRights !== undefined) throw invalid('AccessRights', 'must not be set for BYOD');
   } else mdm.AccessRights = checkAccessRights(input.accessRights ?? ALL_ACCESS_RIGHTS);
 

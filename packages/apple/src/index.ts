@@ -1,5 +1,5 @@
 /**
- * `@ade/apple`: pure Apple protocol code (no I/O). See docs/apple-account-driven-enrollment.md.
+ * `@ade/apple`: pure Apple protocol code (no I/O). See docs/README.md.
  */
 export { APPLE_ROOT_CA_PEM, APPLE_ROOT_CA_SHA1, APPLE_ROOT_CA_SHA256 } from './apple-root-ca';
 export * from './checkin';

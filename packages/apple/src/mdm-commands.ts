@@ -1,5 +1,6 @@
 /**
- * MDM commands as the server sends them in the body of a `200` on the command channel (docs §5.4):
+ * MDM commands as the server sends them in the body of a `200` on the command channel
+ * (docs/protocol/mdm.md#the-command-channel):
  * an XML plist `{CommandUUID, Command: {RequestType, …}}` ("Commands and Queries",
  * https://developer.apple.com/documentation/devicemanagement/commands-and-queries). The keys of each
  * `Command` come from apple/device-management `mdm/commands/<name>.yaml`; the tests check them there.

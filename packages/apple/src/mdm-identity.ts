@@ -1,6 +1,7 @@
 /**
  * Who sent an MDM message (check-in or command result), derived from its identifier keys. Apple's key
- * lists (`mdm/checkin/*.yaml` in apple/device-management; docs §5.2):
+ * lists (`mdm/checkin/*.yaml` in apple/device-management;
+ * docs/protocol/mdm.md#identifiers-per-enrollment-type):
  * - Device enrollment (ADDE): `UDID` is required; the macOS user channel adds `UserID` / `UserShortName`.
  * - User Enrollment (account-driven, "BYOD"): `EnrollmentID` is required and `UDID`, `SerialNumber`,
  *   `IMEI`, `MEID` are `userenrollment: forbidden`; the macOS user channel adds `EnrollmentUserID`.

@@ -1,6 +1,7 @@
 /**
  * The `Mdm-Signature` request header, sent when the enrollment profile has `SignMessage = true`
- * (apple/device-management `mdm/profiles/com.apple.mdm.yaml`, docs §4.1, §5.1): base64 of a CMS SignedData
+ * (apple/device-management `mdm/profiles/com.apple.mdm.yaml`, docs/protocol/profile.md#the-mdm-payload,
+ * docs/protocol/mdm.md#transport-and-authentication): base64 of a CMS SignedData
  * whose content is DETACHED — the exact HTTP body — signed with the device identity certificate we issued
  * at enrollment. Verification = put the body back as the content and check the signer (same approach as
  * NanoMDM `VerifyMdmSignature`). This module proves only "the holder of this certificate's key signed this

@@ -6,7 +6,7 @@
  * maps to the major version per platform. Sources: Wikipedia "iOS version history", "macOS version
  * history", "visionOS" (build columns); Apple Developer releases page https://developer.apple.com/news/releases/
  * (e.g. "iOS 26 (23A341)", "macOS Tahoe 26 (25A354)"); real traffic: iOS 15.7 = 19H12 (capture TV-A),
- * iOS 18.2.1 = 22C161 (docs §10 TV-14, Fleet trace).
+ * iOS 18.2.1 = 22C161 (docs/protocol/test-vectors.md#tv-14-adue-authenticate, Fleet trace).
  *   iOS/iPadOS: train 11 … 22 = iOS 7 … 18 (train − 4); in 2025 Apple switched to year-based numbers and
  *     iOS 18 (train 22) was followed by iOS 26 (train 23) — so train ≥ 23 = train + 3.
  *   macOS: train 20 … 24 = macOS 11 … 15 (train − 9); train 25 = macOS 26 (train + 1); train ≤ 19 =
@@ -65,7 +65,7 @@ export function osVersionFromBuild(platform: ApplePlatform, version: string): Os
 
 type Minimum = { major: number; minor: number };
 /**
- * Product rules (docs §7): Account-driven User Enrollment (BYOD) needs iOS/iPadOS 15, macOS 14,
+ * Product rules (docs/protocol/os-versions.md#minimum-versions): Account-driven User Enrollment (BYOD) needs iOS/iPadOS 15, macOS 14,
  * visionOS 1.1 (Apple, "Onboarding users with account-driven enrollment",
  * https://developer.apple.com/documentation/devicemanagement/onboarding-users-with-account-driven-enrollment).
  * Account-driven Device Enrollment (ADDE) needs iOS/iPadOS 17, macOS 14, visionOS 1.1 (Apple Platform

@@ -6,7 +6,7 @@
  * pbeWithSHAAnd3-KeyTripleDES-CBC (RFC 7292 App. C), integrity HMAC-SHA-1 keyed by the PKCS #12 KDF.
  * OpenSSL 3's default (PBES2/PBKDF2/AES-256-CBC, SHA-256 MAC) is only read by Apple's SecPKCS12Import
  * on recent releases (reports point at iOS 17 / macOS 14); iOS/iPadOS 15–16 devices, still eligible for
- * BYOD (docs §7), fail with "MAC verification failed"/wrong password. 3DES/SHA-1 is read by every Apple OS
+ * BYOD (docs/protocol/os-versions.md#minimum-versions), fail with "MAC verification failed"/wrong password. 3DES/SHA-1 is read by every Apple OS
  * and by OpenSSL 3 without `-legacy` (only RC2-40 needs the legacy provider). The weaker cipher costs
  * nothing here: the password travels in the same profile (`Password`), so the profile's transport
  * (TLS) and signature are what protect the key, not the PKCS #12 encryption.

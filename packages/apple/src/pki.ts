@@ -1,10 +1,12 @@
 /**
  * A tenant's own small PKI: one CA per tenant that issues (a) MDM identity certificates, delivered in the
- * enrollment profile's `com.apple.security.pkcs12` payload (docs §4.2; the mTLS / `Mdm-Signature`
- * identity of §5.1), and (b) the certificate that CMS-signs enrollment profiles (docs §3.5).
+ * enrollment profile's `com.apple.security.pkcs12` payload (docs/protocol/profile.md#the-identity-payload;
+ * the mTLS / `Mdm-Signature` identity of docs/protocol/mdm.md#transport-and-authentication), and (b) the
+ * certificate that CMS-signs enrollment profiles (docs/protocol/enrollment.md#the-second-request-and-the-profile).
  *
  * Keys are RSA-2048: every Apple OS that can do account-driven enrollment (iOS 15+, macOS 14+) imports
- * RSA identities from PKCS #12, Apple's own SCEP example uses `Key Type` RSA / `Keysize` 2048 (docs §4.1),
+ * RSA identities from PKCS #12, Apple's own SCEP example uses `Key Type` RSA / `Keysize` 2048
+ * (docs/protocol/profile.md#the-identity-payload),
  * and micromdm/nanomdm/Fleet use RSA-2048 identities. EC identities in PKCS #12 are accepted by current
  * OSes too, but RSA is the form every client verified with. Certificates are built like
  * token-certificate.ts (pkijs structure, Node's crypto signs) — sha256WithRSAEncryption, synchronous.
@@ -93,7 +95,7 @@ export function issueCertificate(options: IssueCertificateOptions): IssuedCertif
   const extensions = [
     ext(OID.basicConstraints, false, new pkijs.BasicConstraints({ cA: false }).toSchema()),
     // identity: digitalSignature (bit 0) + keyEncipherment (bit 2) = 1010 0000 — what SCEP `Key Usage` 5 asks
-    // for (docs §4.1) and what TLS-RSA client auth needs. signing: digitalSignature only = 1000 0000.
+    // for (docs/protocol/profile.md#the-identity-payload) and what TLS-RSA client auth needs. signing: digitalSignature only = 1000 0000.
     ext(
       OID.keyUsage,
       true,
@@ -110,7 +112,8 @@ export function issueCertificate(options: IssueCertificateOptions): IssuedCertif
       }).toSchema(),
     ),
   ];
-  // identity: clientAuth, because the device presents it for mTLS to ServerURL/CheckInURL (docs §5.1).
+  // identity: clientAuth, because the device presents it for mTLS to ServerURL/CheckInURL
+  // (docs/protocol/mdm.md#transport-and-authentication).
   // signing: no EKU at all on purpose — an absent EKU is unrestricted (RFC 5280 §4.2.1.12); Apple does not
   // require emailProtection/codeSigning for profile signatures (publicly trusted TLS certs are commonly used),
   // and OpenSSL's S/MIME purpose check also passes when the extension is absent.

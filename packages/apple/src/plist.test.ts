@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { isAppleProtocolError } from './errors';
 import { buildPlist, parsePlist, parsePlistDict } from './plist';
-import { hasPython3, python3 } from './testing/tools';
+import { python3 } from './testing/tools';
 
 // Python's plistlib is an independent plist implementation: it writes the fixtures we parse and reads
 // what we build. The JSON below is the single source of the expected values.
@@ -35,7 +35,7 @@ function expectMalformed(fn: () => unknown, code = 'MALFORMED_PLIST') {
   throw new Error('expected an AppleProtocolError');
 }
 
-describe.skipIf(!hasPython3())('plist against Python plistlib', () => {
+describe('plist against Python plistlib', () => {
   it('parses every plist type written by plistlib', () => {
     const xml = python3(TO_XML, JSON.stringify(SAMPLE));
     const parsed = parsePlistDict(xml);

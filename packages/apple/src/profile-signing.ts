@@ -1,5 +1,6 @@
 /**
- * CMS-signs an enrollment profile (docs §3.5: Apple's example is unsigned, but Fleet and Zentral sign; a
+ * CMS-signs an enrollment profile (docs/protocol/enrollment.md#the-second-request-and-the-profile: Apple's
+ * example is unsigned, but Fleet and Zentral sign; a
  * signature by a certificate the device trusts avoids "Not Verified"). RFC 5652 SignedData, attached
  * content (devices install `application/x-apple-aspen-config` bodies that are either a plain plist or a
  * signed one with the plist inside), SHA-256, signed attributes contentType/signingTime/messageDigest,

@@ -1,7 +1,8 @@
 /**
  * A tenant's APNs MDM push certificate ("MDM Vendor" flow → Apple Push Certificates Portal,
  * https://identity.apple.com) and the private key of the CSR it was issued for. The APNs topic that goes
- * into the enrollment profile's `com.apple.mdm` `Topic` (docs §4.1, TV-8: "Topic starts with
+ * into the enrollment profile's `com.apple.mdm` `Topic` (docs/protocol/profile.md#the-mdm-payload,
+ * docs/protocol/test-vectors.md#tv-8-second-request-byod: "Topic starts with
  * com.apple.mgmt.") is the certificate subject's UID attribute (OID 0.9.2342.19200300.100.1.1), e.g.
  * `UID=com.apple.mgmt.External.<uuid>, CN=APSP:<uuid>, C=US` — the same place NanoMDM/MicroMDM read it.
  * Checks refuse what would only fail later and silently (pushes rejected by APNs): wrong kind of

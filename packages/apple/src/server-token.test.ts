@@ -3,7 +3,8 @@ import { isAppleProtocolError } from './errors';
 import { decryptServerToken, type TokenKeyPair } from './server-token';
 import { makeCert, type Workdir, workdir } from './testing/tools';
 
-// The token as Apple describes it (docs §2.4 / §10 TV-22); values are random per run so nothing can be
+// The token as Apple describes it (docs/protocol/apple-business-manager.md#server-tokens,
+// docs/protocol/test-vectors.md#tv-22-a-server-token-file); values are random per run so nothing can be
 // hard-coded in the implementation.
 const suffix = Math.random().toString(36).slice(2, 10);
 const TOKEN = {

@@ -2,7 +2,8 @@
  * Import of an Automated Device Enrollment server token (the `.p7m` an admin downloads from the MDM
  * server's page in Apple Business Manager / Apple School Manager after uploading our certificate,
  * token-certificate.ts). Apple: "Authenticating for Automated Device Enrollment" and "Examining server
- * tokens" (https://developer.apple.com/documentation/devicemanagement/examining-server-tokens); docs §2.4.
+ * tokens" (https://developer.apple.com/documentation/devicemanagement/examining-server-tokens);
+ * docs/protocol/apple-business-manager.md#server-tokens.
  *
  * File → S/MIME unwrap (smime.ts) → EnvelopedData decrypt with our key (cms-envelope.ts) → inner MIME →
  * JSON with the OAuth 1.0a credentials for https://mdmenrollment.apple.com/session.

@@ -1,7 +1,7 @@
 /**
  * Verification of a CMS SignedData signer (RFC 5652 §5.4, §5.6) with Node's crypto, which — unlike Go's
  * stdlib or WebCrypto defaults — still accepts SHA-1. Apple devices sign enrollment requests with
- * SHA-1 / sha1WithRSAEncryption and an RSA-1024 key (docs §3.1), so SHA-1 must be allowed here; the
+ * SHA-1 / sha1WithRSAEncryption and an RSA-1024 key (docs/protocol/enrollment.md#the-first-request), so SHA-1 must be allowed here; the
  * result is plausibility information, not attestation (see device-chain.ts).
  */
 import { createHash, verify, type X509Certificate } from 'node:crypto';

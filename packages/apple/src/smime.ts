@@ -1,6 +1,7 @@
 /**
  * The two MIME layers of an ABM/ASM server token (Apple, "Examining server tokens",
- * https://developer.apple.com/documentation/devicemanagement/examining-server-tokens; docs §2.4;
+ * https://developer.apple.com/documentation/devicemanagement/examining-server-tokens;
+ * docs/protocol/apple-business-manager.md#server-tokens;
  * same handling as nanodep tokenpki/parse.go UnwrapSMIME / UnwrapTokenJSON):
  *   outer (.p7m file): MIME headers (`Content-Type: application/pkcs7-mime; smime-type=enveloped-data`,
  *     `Content-Transfer-Encoding: base64`), blank line, base64 CMS EnvelopedData;

@@ -3,7 +3,7 @@
  * to the MDM server in Apple Business Manager / Apple School Manager; Apple encrypts the token `.p7m` to it
  * and we decrypt with the private key (server-token.ts). Apple: "Authenticating for Automated Device
  * Enrollment" (https://developer.apple.com/documentation/devicemanagement/authenticating-for-automated-device-enrollment);
- * docs §2.4 step 1. Same profile as nanodep tokenpki/cert.go: RSA-2048, KeyUsage keyEncipherment +
+ * docs/protocol/apple-business-manager.md#server-tokens step 1. Same profile as nanodep tokenpki/cert.go: RSA-2048, KeyUsage keyEncipherment +
  * digitalSignature, self-signed. Apple reportedly does not check the validity period (Fleet uses 10 days);
  * micromdm used 365 days, our default.
  */

@@ -82,7 +82,7 @@ export function createAuthHandler(core: Pick<DeviceCore, 'webAuth' | 'options'>)
         passcode: form.get('passcode'),
       });
       if ('location' in result) {
-        // Apple: "respond with HTTP 308 and the Location" (docs §3.3).
+        // Apple: "respond with HTTP 308 and the Location" (docs/protocol/enrollment.md#web-authentication).
         return { statusCode: 308, headers: { ...SECURITY_HEADERS, location: result.location }, body: '' };
       }
       return await show(form.get('user-identifier'), {

@@ -1,5 +1,5 @@
 /**
- * PUT /mdm/t/{tenant}/checkin — the CheckInURL of every profile of that tenant (docs §5):
+ * PUT /mdm/t/{tenant}/checkin — the CheckInURL of every profile of that tenant (docs/protocol/mdm.md):
  * Authenticate, TokenUpdate, CheckOut, DeclarativeManagement. The device is found by its
  * Mdm-Signature, never by the ids it claims. Device-facing: no Apollo, no graphql.
  */

@@ -1,5 +1,6 @@
 /**
- * PUT /mdm/t/{tenant}/connect — the ServerURL of every profile of that tenant (docs §5.4): the
+ * PUT /mdm/t/{tenant}/connect — the ServerURL of every profile of that tenant
+ * (docs/protocol/mdm.md#the-command-channel): the
  * command channel. `Idle` gets the next queued command or an empty 200; results settle deployments.
  * Authenticated like check-in (Mdm-Signature, bearer). Device-facing: no Apollo, no graphql.
  */

@@ -1,6 +1,6 @@
 /**
  * POST …/servicediscovery/{discoveryId}/userenroll | deviceenroll: the device's enrollment request
- * (docs §3). The body is a CMS-signed plist, whatever the Content-Type says (devices have sent
+ * (docs/protocol/enrollment.md). The body is a CMS-signed plist, whatever the Content-Type says (devices have sent
  * application/pkcs7-signature and application/x-www-form-urlencoded), so it is read raw, never
  * form-parsed. Without a usable bearer: 401 with the `apple-as-web` challenge. With one: the
  * enrollment profile. Device-facing: no Apollo, no graphql.
@@ -41,7 +41,7 @@ export function createEnrollHandler(
         bearer: bearer(event),
       });
       if (result.kind === 'challenge') {
-        // Apple's example separates parameters with ", " (docs §3.2).
+        // Apple's example separates parameters with ", " (docs/protocol/enrollment.md#the-401-challenge).
         return {
           statusCode: 401,
           headers: {

@@ -1,6 +1,6 @@
 /**
  * The embedded database: DynamoDB Local 1.25 from the jar shipped in the npm package
- * `amplify-dynamodb-simulator` (see ../shared/docs/toolchain.md; the packages that download the jar
+ * `amplify-dynamodb-simulator` (see docs/toolchain.md#dynamodb-local; the packages that download the jar
  * at run time cannot work on these machines).
  *
  * The Java process is started behind a tiny shell watchdog that holds a pipe from this process:

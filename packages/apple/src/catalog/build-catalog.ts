@@ -1,12 +1,20 @@
 /**
- * Builds catalog.generated.ts from Apple's device-management YAML (mdm/profiles, mdm/commands,
- * declarative/declarations; format in docs/schema.md there). Development tool: run by
- * `pnpm catalog:generate` (scripts/generate-catalog.ts) and by the drift test; deployed code imports
- * only the generated module, never YAML.
+ * Builds catalog.generated.ts from the committed facts of Apple's device-management schemas
+ * (../schema/apple-schema.generated.json: mdm/profiles, mdm/commands, declarative/declarations; the YAML
+ * format is described in
+ * https://github.com/apple/device-management/blob/3b90e3fb6874afc707945774cdf929da3d8d03b6/docs/schema.md).
+ * Development tool: run by `pnpm catalog:generate` and `pnpm apple:generate` and by the drift test;
+ * deployed code imports only the generated module, never the facts.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { parse } from 'yaml';
+import { basename } from 'node:path';
+import {
+  type SchemaDoc,
+  type SchemaFacts,
+  type SchemaKey,
+  type SchemaSupportedOS,
+  schemaFacts,
+  schemaPaths,
+} from '../schema/facts.ts';
 import { renderCatalog } from './render-catalog.ts';
 import {
   CATALOG_PLATFORMS,
@@ -23,7 +31,7 @@ import {
 import { compareVersions, parseVersion } from './version.ts';
 
 /** One shared (empty) key list for items without `payloadkeys`. */
-const NO_KEYS: YamlKey[] = [];
+const NO_KEYS: SchemaKey[] = [];
 
 /** Longer `rangelist`s (System Settings pane ids, 40+) change with every OS release: not a closed set. */
 const MAX_RANGELIST = 20;
@@ -40,50 +48,17 @@ const KEY_TYPES = new Set<string>([
   'any',
 ]);
 
-interface YamlOs {
-  introduced?: string;
-  deprecated?: string;
-  removed?: string;
-  supervised?: boolean;
-  requiresdep?: boolean;
-  multiple?: boolean;
-  devicechannel?: boolean;
-  userchannel?: boolean;
-  userenrollment?: { mode?: string };
-  sharedipad?: { mode?: string };
-  'allowed-enrollments'?: string[];
-  'allowed-scopes'?: string[];
-}
-type YamlSupportedOS = Partial<Record<string, YamlOs>>;
-interface YamlKey {
-  key: string;
-  type: string;
-  presence?: string;
-  rangelist?: unknown[];
-  range?: { min?: number; max?: number };
-  format?: string;
-  subkeys?: YamlKey[];
-  supportedOS?: YamlSupportedOS;
-}
-interface YamlDoc {
-  payload?: {
-    payloadtype?: string;
-    requesttype?: string;
-    declarationtype?: string;
-    supportedOS?: YamlSupportedOS;
-  };
-  payloadkeys?: YamlKey[];
-}
-
 interface SchemaFile {
   file: string;
-  doc: YamlDoc;
+  doc: SchemaDoc;
 }
 
-/** `root` is the apple-device-management folder; `labels` name each key list (comments in the output). */
-export function buildCatalog(root: string): { data: CatalogData; labels: string[] } {
+/** `labels` name each key list (comments in the output). */
+export function buildCatalog(facts: SchemaFacts): { data: CatalogData; labels: string[] } {
   const lists = new KeyLists();
-  const profiles = readDir(join(root, 'mdm/profiles'));
+  const readDir = (dir: string): SchemaFile[] =>
+    schemaPaths(facts, dir).map((file) => ({ file, doc: facts.files.get(file)! }));
+  const profiles = readDir('mdm/profiles');
   const common = profiles.find((p) => p.doc.payload?.payloadtype === 'CommonPayloadKeys');
   if (!common) throw new Error('mdm/profiles/CommonPayloadKeys.yaml is missing');
   const commonKeys = lists.add(
@@ -102,7 +77,7 @@ export function buildCatalog(root: string): { data: CatalogData; labels: string[
   // After the profiles, so that their key-list indices do not move. declarationbase.yaml ("any")
   // describes the envelope (Type, Identifier, ServerToken, Payload), not a declaration type.
   const declarationEntries: Record<string, DeclarationEntry> = {};
-  const declarationFiles = readDir(join(root, 'declarative/declarations'));
+  const declarationFiles = readDir('declarative/declarations');
   for (const [type, group] of groupBy(declarationFiles, (f) =>
     f.doc.payload?.declarationtype === 'any' ? undefined : f.doc.payload?.declarationtype,
   )) {
@@ -112,10 +87,10 @@ export function buildCatalog(root: string): { data: CatalogData; labels: string[
     declarationEntries[type] = { os, keys: lists.add(doc.payloadkeys ?? NO_KEYS, os, type) };
   }
   const data: CatalogData = {
-    source: schemaRelease(root),
+    source: facts.upstream.release,
     commonKeys,
     profiles: profileEntries,
-    commands: platformsByName(readDir(join(root, 'mdm/commands')), (d) => d.payload?.requesttype),
+    commands: platformsByName(readDir('mdm/commands'), (d) => d.payload?.requesttype),
     declarations: declarationEntries,
     keyLists: lists.all,
   };
@@ -133,10 +108,10 @@ function chooseVariant(type: string, files: SchemaFile[]): SchemaFile {
   return files.find((f) => basename(f.file) === `${type}.yaml`) ?? files[0]!;
 }
 
-function mergeVariantKeys(type: string, files: SchemaFile[]): YamlKey[] {
+function mergeVariantKeys(type: string, files: SchemaFile[]): SchemaKey[] {
   const exact = files.find((f) => basename(f.file) === `${type}.yaml`);
   if (exact) return exact.doc.payloadkeys ?? [];
-  const byName = new Map<string, YamlKey>();
+  const byName = new Map<string, SchemaKey>();
   for (const f of files)
     for (const k of f.doc.payloadkeys ?? []) if (!byName.has(k.key)) byName.set(k.key, k);
   return [...byName.values()];
@@ -144,7 +119,7 @@ function mergeVariantKeys(type: string, files: SchemaFile[]): YamlKey[] {
 
 function platformsByName(
   files: SchemaFile[],
-  name: (d: YamlDoc) => string | undefined,
+  name: (d: SchemaDoc) => string | undefined,
 ): Record<string, Platforms> {
   const out: Record<string, Platforms> = {};
   for (const [type, group] of groupBy(files, (f) => name(f.doc))) {
@@ -155,7 +130,7 @@ function platformsByName(
 }
 
 /** Payload-level `supportedOS`: one rule per platform where the item exists. */
-function platformRules(supported: YamlSupportedOS | undefined): Platforms {
+function platformRules(supported: SchemaSupportedOS | undefined): Platforms {
   const out: Platforms = {};
   for (const platform of CATALOG_PLATFORMS) {
     const os = supported?.[platform];
@@ -192,7 +167,7 @@ const ALL_ENROLLMENTS: readonly DeclarationEnrollment[] = ['supervised', 'device
  * User Enrollment mode other than `allowed`, declaration keys' narrower `allowed-enrollments`, …). Relaxations (`supervised: false`) cannot matter —
  * the payload or the parent key would already have been refused — so they are dropped.
  */
-function keyRules(supported: YamlSupportedOS | undefined, payload: Platforms): KeyDef['os'] {
+function keyRules(supported: SchemaSupportedOS | undefined, payload: Platforms): KeyDef['os'] {
   const out: NonNullable<KeyDef['os']> = {};
   for (const platform of CATALOG_PLATFORMS) {
     const os = supported?.[platform];
@@ -222,16 +197,16 @@ function keyRules(supported: YamlSupportedOS | undefined, payload: Platforms): K
 }
 
 /**
- * Key lists by identity: a YAML alias (`subkeys: *id001`) is the same array object, so it becomes the
- * same index — which is also how the recursive ones (a Home Screen folder's pages hold icons that hold
+ * Key lists by identity: a YAML alias (`subkeys: *id001`) is the same array object (the facts keep it
+ * as one shared list, facts.ts), so it becomes the same index — which is also how the recursive ones (a Home Screen folder's pages hold icons that hold
  * pages) terminate.
  */
 class KeyLists {
   readonly all: KeyDef[][] = [];
   readonly labels: string[] = [];
-  private readonly ids = new Map<YamlKey[], number>();
+  private readonly ids = new Map<SchemaKey[], number>();
 
-  add(keys: YamlKey[], payload: Platforms, label: string): number {
+  add(keys: SchemaKey[], payload: Platforms, label: string): number {
     const known = this.ids.get(keys);
     if (known !== undefined) return known;
     const id = this.all.length;
@@ -243,7 +218,7 @@ class KeyLists {
     return id;
   }
 
-  private keyDef(k: YamlKey, payload: Platforms, parent: string): KeyDef {
+  private keyDef(k: SchemaKey, payload: Platforms, parent: string): KeyDef {
     const type = String(k.type).replace(/^<|>$/g, '');
     if (!KEY_TYPES.has(type)) throw new Error(`${parent}.${k.key}: unknown type ${k.type}`);
     const def: KeyDef = { name: String(k.key), type: type as KeyType };
@@ -279,20 +254,6 @@ function compiles(pattern: string): boolean {
   }
 }
 
-function readDir(dir: string): SchemaFile[] {
-  return walk(dir)
-    .sort()
-    .map((file) => ({ file, doc: parse(readFileSync(file, 'utf8')) as YamlDoc }));
-}
-
-function walk(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return walk(path);
-    return name.endsWith('.yaml') ? [path] : [];
-  });
-}
-
 /** Groups by name in name order; items without a name (credential assets, the envelope) are skipped. */
 function groupBy<T>(items: T[], name: (item: T) => string | undefined): [string, T[]][] {
   const groups = new Map<string, T[]>();
@@ -303,15 +264,8 @@ function groupBy<T>(items: T[], name: (item: T) => string | undefined): [string,
   return [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-/** "iOS 18.2, macOS 15.2, …" from the README's "OS Versions" table. */
-function schemaRelease(root: string): string {
-  const readme = readFileSync(join(root, 'README.md'), 'utf8');
-  const rows = [...readme.matchAll(/^\|\s*(iOS|macOS|tvOS|visionOS|watchOS)\s*\|\s*([\d.]+)\s*\|/gm)];
-  return rows.map((m) => `${m[1]} ${m[2]}`).join(', ');
-}
-
-/** Reads the YAML under `root` and returns the module text. */
-export function generateCatalogSource(root: string): string {
-  const { data, labels } = buildCatalog(root);
+/** The module text for `facts` (by default the committed ones). */
+export function generateCatalogSource(facts: SchemaFacts = schemaFacts()): string {
+  const { data, labels } = buildCatalog(facts);
   return renderCatalog(data, labels);
 }

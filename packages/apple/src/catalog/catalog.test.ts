@@ -1,9 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
-import { sharedDir } from '../schema/payload-schema.ts';
-import { generateCatalogSource } from './build-catalog.ts';
+import { type SchemaKey, schemaFacts } from '../schema/facts.ts';
 import {
   commandEligibility,
   declarationEligibility,
@@ -18,46 +14,44 @@ import {
   validatePayloadSettings,
 } from './index.ts';
 
-const SCHEMAS = join(sharedDir(), 'apple-device-management');
-const hasYaml = existsSync(join(SCHEMAS, 'mdm/profiles/com.apple.mdm.yaml'));
-
 const iosUser = { platform: 'iOS', enrollment: 'BYOD' } as const;
 const iosDevice = { platform: 'iOS', enrollment: 'ADDE' } as const;
 
-/** A key's `supportedOS` straight from the YAML, so each test's premise is checked against Apple's file. */
-function yamlSupportedOS(file: string, ...path: string[]): Record<string, Record<string, unknown>> {
-  let keys = parse(readFileSync(join(SCHEMAS, file), 'utf8')).payloadkeys;
-  let found:
-    | { key: string; subkeys?: unknown; supportedOS?: Record<string, Record<string, unknown>> }
-    | undefined;
+/**
+ * Each test's premise is checked against the facts of Apple's schema file it relies on (the committed
+ * apple-schema.generated.json, kept equal to Apple's YAML by the drift test), not only against the
+ * catalogue built from them.
+ */
+function schemaFile(file: string) {
+  const doc = schemaFacts().files.get(file);
+  if (!doc) throw new Error(`${file}: not in the schema facts`);
+  return doc;
+}
+
+/** A key's `supportedOS` (a path into subkeys for nested keys). */
+function keySupportedOS(file: string, ...path: string[]): Record<string, Record<string, unknown>> {
+  let keys = schemaFile(file).payloadkeys;
+  let found: SchemaKey | undefined;
   for (const name of path) {
-    found = keys.find((k: { key: string }) => k.key === name);
+    found = keys?.find((k) => k.key === name);
     keys = found?.subkeys;
   }
   if (!found?.supportedOS) throw new Error(`${file}: ${path.join('.')} has no supportedOS`);
-  return found.supportedOS;
+  return found.supportedOS as Record<string, Record<string, unknown>>;
 }
 
-/** A top-level key of a schema file, straight from the YAML. */
-function yamlKey(file: string, name: string): Record<string, unknown> | undefined {
-  const keys: Record<string, unknown>[] = parse(readFileSync(join(SCHEMAS, file), 'utf8')).payloadkeys;
-  return keys.find((k) => k.key === name);
+/** A top-level key of a schema file. */
+function schemaKey(file: string, name: string): SchemaKey | undefined {
+  return schemaFile(file).payloadkeys?.find((k) => k.key === name);
 }
 
-function yamlPayloadOS(file: string): Record<string, Record<string, unknown>> {
-  return parse(readFileSync(join(SCHEMAS, file), 'utf8')).payload.supportedOS;
+function payloadOS(file: string): Record<string, Record<string, unknown>> {
+  return (schemaFile(file).payload?.supportedOS ?? {}) as Record<string, Record<string, unknown>>;
 }
 
-describe.skipIf(!hasYaml)('catalog.generated.ts', () => {
-  it('is what the YAML yields (run `pnpm catalog:generate` after updating the schemas)', () => {
-    const committed = readFileSync(new URL('./catalog.generated.ts', import.meta.url), 'utf8');
-    expect(generateCatalogSource(SCHEMAS) === committed, 'stale: run pnpm catalog:generate').toBe(true);
-  });
-});
-
-describe.skipIf(!hasYaml)('payload eligibility (Apple schema entries)', () => {
+describe('payload eligibility (Apple schema entries)', () => {
   it('refuses a payload type Apple forbids under User Enrollment, allows it under Device Enrollment', () => {
-    expect(yamlPayloadOS('mdm/profiles/com.apple.vpn.managed.yaml').iOS?.userenrollment).toEqual({
+    expect(payloadOS('mdm/profiles/com.apple.vpn.managed.yaml').iOS?.userenrollment).toEqual({
       mode: 'forbidden',
     });
     const byod = payloadEligibility('com.apple.vpn.managed', {}, iosUser);
@@ -69,11 +63,11 @@ describe.skipIf(!hasYaml)('payload eligibility (Apple schema entries)', () => {
   });
 
   it('drops Restrictions keys forbidden under User Enrollment and supervised-only keys', () => {
-    expect(yamlSupportedOS('mdm/profiles/com.apple.applicationaccess.yaml', 'allowCamera').iOS).toEqual({
+    expect(keySupportedOS('mdm/profiles/com.apple.applicationaccess.yaml', 'allowCamera').iOS).toEqual({
       userenrollment: { mode: 'forbidden' },
     });
     expect(
-      yamlSupportedOS('mdm/profiles/com.apple.applicationaccess.yaml', 'allowAppRemoval').iOS,
+      keySupportedOS('mdm/profiles/com.apple.applicationaccess.yaml', 'allowAppRemoval').iOS,
     ).toMatchObject({
       supervised: true,
     });
@@ -94,7 +88,7 @@ describe.skipIf(!hasYaml)('payload eligibility (Apple schema entries)', () => {
 
   it('drops password-policy keys that User Enrollment ignores', () => {
     expect(
-      yamlSupportedOS('mdm/profiles/com.apple.mobiledevice.passwordpolicy.yaml', 'minLength').iOS,
+      keySupportedOS('mdm/profiles/com.apple.mobiledevice.passwordpolicy.yaml', 'minLength').iOS,
     ).toEqual({
       userenrollment: { mode: 'ignored' },
     });
@@ -110,7 +104,7 @@ describe.skipIf(!hasYaml)('payload eligibility (Apple schema entries)', () => {
   });
 
   it('refuses a supervised-only payload type for both account-driven enrollments', () => {
-    expect(yamlPayloadOS('mdm/profiles/com.apple.app.lock.yaml').iOS?.supervised).toBe(true);
+    expect(payloadOS('mdm/profiles/com.apple.app.lock.yaml').iOS?.supervised).toBe(true);
     for (const target of [iosUser, iosDevice]) {
       const result = payloadEligibility('com.apple.app.lock', {}, target);
       expect(result.status).toBe('UNSUPPORTED');
@@ -121,7 +115,7 @@ describe.skipIf(!hasYaml)('payload eligibility (Apple schema entries)', () => {
   it('checks the OS version against a key’s own introduced', () => {
     // allowDefaultBrowserModification: visionOS introduced 2.2, no supervision or User Enrollment rule there.
     expect(
-      yamlSupportedOS('mdm/profiles/com.apple.applicationaccess.yaml', 'allowDefaultBrowserModification')
+      keySupportedOS('mdm/profiles/com.apple.applicationaccess.yaml', 'allowDefaultBrowserModification')
         .visionOS,
     ).toEqual({ introduced: '2.2' });
     const settings = { allowDefaultBrowserModification: false };
@@ -137,10 +131,10 @@ describe.skipIf(!hasYaml)('payload eligibility (Apple schema entries)', () => {
   });
 
   it('refuses a payload type on a platform Apple does not list', () => {
-    expect(yamlPayloadOS('mdm/profiles/com.apple.security.pkcs12.yaml').tvOS).toMatchObject({
+    expect(payloadOS('mdm/profiles/com.apple.security.pkcs12.yaml').tvOS).toMatchObject({
       introduced: '9.0',
     });
-    expect(yamlPayloadOS('mdm/profiles/com.apple.mobiledevice.passwordpolicy.yaml').tvOS).toEqual({
+    expect(payloadOS('mdm/profiles/com.apple.mobiledevice.passwordpolicy.yaml').tvOS).toEqual({
       introduced: 'n/a',
     });
     expect(
@@ -155,7 +149,7 @@ describe.skipIf(!hasYaml)('payload eligibility (Apple schema entries)', () => {
   it('reports nested keys with their path (array items of AirPlay and AirPrint)', () => {
     // AirPrint[].Port: iOS 11.0, macOS n/a.
     expect(
-      yamlSupportedOS('mdm/profiles/com.apple.airprint.yaml', 'AirPrint', 'AirPrintItem', 'Port').macOS,
+      keySupportedOS('mdm/profiles/com.apple.airprint.yaml', 'AirPrint', 'AirPrintItem', 'Port').macOS,
     ).toEqual({ introduced: 'n/a' });
     const printers = { AirPrint: [{ IPAddress: '10.0.0.2', ResourcePath: 'ipp/print', Port: 631 }] };
     const mac = payloadEligibility('com.apple.airprint', printers, { platform: 'macOS', enrollment: 'BYOD' });
@@ -173,7 +167,7 @@ describe.skipIf(!hasYaml)('payload eligibility (Apple schema entries)', () => {
 
   it('leaves out a whole array whose items do not apply (AirPlay AllowList items are supervised-only on iOS)', () => {
     expect(
-      yamlSupportedOS('mdm/profiles/com.apple.airplay.yaml', 'AllowList', 'AllowListItem').iOS,
+      keySupportedOS('mdm/profiles/com.apple.airplay.yaml', 'AllowList', 'AllowListItem').iOS,
     ).toMatchObject({
       supervised: true,
     });
@@ -202,11 +196,9 @@ describe.skipIf(!hasYaml)('payload eligibility (Apple schema entries)', () => {
   });
 });
 
-describe.skipIf(!hasYaml)('declaration and command eligibility', () => {
+describe('declaration and command eligibility', () => {
   it('software update enforcement: supervised or device enrollments only (iOS 17+)', () => {
-    const os = yamlPayloadOS(
-      'declarative/declarations/configurations/softwareupdate.enforcement.specific.yaml',
-    );
+    const os = payloadOS('declarative/declarations/configurations/softwareupdate.enforcement.specific.yaml');
     expect(os.iOS?.['allowed-enrollments']).toEqual(['supervised', 'device']);
     expect(os.macOS?.['allowed-enrollments']).toEqual(['supervised']);
     const type = 'com.apple.configuration.softwareupdate.enforcement.specific';
@@ -226,14 +218,14 @@ describe.skipIf(!hasYaml)('declaration and command eligibility', () => {
 
   it('declarations without allowed-enrollments (assets) apply to both enrollments', () => {
     expect(
-      yamlPayloadOS('declarative/declarations/assets/credential.identity.yaml').iOS?.['allowed-enrollments'],
+      payloadOS('declarative/declarations/assets/credential.identity.yaml').iOS?.['allowed-enrollments'],
     ).toBeUndefined();
     expect(declarationEligibility('com.apple.asset.credential.identity', iosUser).status).toBe('SUPPORTED');
   });
 
   it('macOS account declarations are user-scope only', () => {
     expect(
-      yamlPayloadOS('declarative/declarations/configurations/account.mail.yaml').macOS?.['allowed-scopes'],
+      payloadOS('declarative/declarations/configurations/account.mail.yaml').macOS?.['allowed-scopes'],
     ).toEqual(['user']);
     const target = { platform: 'macOS', enrollment: 'BYOD' } as const;
     expect(declarationEligibility('com.apple.configuration.account.mail', target).reason).toBe(
@@ -245,7 +237,7 @@ describe.skipIf(!hasYaml)('declaration and command eligibility', () => {
   });
 
   it('commands: EraseDevice is Device Enrollment only, RestartDevice needs supervision, UserList Shared iPad', () => {
-    expect(yamlPayloadOS('mdm/commands/device.erase.yaml').iOS).toMatchObject({
+    expect(payloadOS('mdm/commands/device.erase.yaml').iOS).toMatchObject({
       supervised: false,
       userenrollment: { mode: 'forbidden' },
     });
@@ -253,23 +245,23 @@ describe.skipIf(!hasYaml)('declaration and command eligibility', () => {
       'Not available under User Enrollment (Apple: userenrollment forbidden on iOS)',
     );
     expect(commandEligibility('EraseDevice', iosDevice).status).toBe('SUPPORTED');
-    expect(yamlPayloadOS('mdm/commands/device.restart.yaml').iOS?.supervised).toBe(true);
+    expect(payloadOS('mdm/commands/device.restart.yaml').iOS?.supervised).toBe(true);
     expect(commandEligibility('RestartDevice', iosDevice).reason).toMatch(/^Requires a supervised device/);
-    expect(yamlPayloadOS('mdm/commands/user.list.yaml').iOS?.sharedipad).toMatchObject({ mode: 'required' });
+    expect(payloadOS('mdm/commands/user.list.yaml').iOS?.sharedipad).toMatchObject({ mode: 'required' });
     expect(commandEligibility('UserList', iosDevice).reason).toMatch(/^Only on Shared iPad/);
     expect(commandEligibility('DeviceInformation', iosUser).status).toBe('SUPPORTED');
     expect(commandEligibility('NoSuchCommand', iosUser).status).toBe('UNSUPPORTED');
   });
 
   it('DeviceConfigured requires Automated Device Enrollment', () => {
-    expect(yamlPayloadOS('mdm/commands/device.configured.yaml').macOS).toMatchObject({ requiresdep: true });
+    expect(payloadOS('mdm/commands/device.configured.yaml').macOS).toMatchObject({ requiresdep: true });
     expect(commandEligibility('DeviceConfigured', { platform: 'macOS', enrollment: 'ADDE' }).reason).toMatch(
       /^Requires Automated Device Enrollment .*\(Apple: requiresdep\)/,
     );
   });
 });
 
-describe.skipIf(!hasYaml)('validatePayloadSettings', () => {
+describe('validatePayloadSettings', () => {
   const cert = Buffer.from('not really a certificate').toString('base64');
 
   it('accepts settings without the keys the server fills (PayloadUUID, PayloadIdentifier, …)', () => {
@@ -365,15 +357,15 @@ describe.skipIf(!hasYaml)('validatePayloadSettings', () => {
   });
 });
 
-describe.skipIf(!hasYaml)('declaration payload keys', () => {
+describe('declaration payload keys', () => {
   const file = 'declarative/declarations/configurations/softwareupdate.enforcement.specific.yaml';
   const type = 'com.apple.configuration.softwareupdate.enforcement.specific';
   const valid = { TargetOSVersion: '18.2', TargetLocalDateTime: '2026-12-01T02:00:00' };
 
   it('validates a declaration Payload against its payloadkeys', () => {
-    expect(yamlKey(file, 'TargetOSVersion')).toMatchObject({ type: '<string>', presence: 'required' });
-    expect(yamlKey(file, 'TargetLocalDateTime')).toMatchObject({ type: '<string>', presence: 'required' });
-    expect(yamlKey(file, 'NoSuchKey')).toBeUndefined();
+    expect(schemaKey(file, 'TargetOSVersion')).toMatchObject({ type: '<string>', presence: 'required' });
+    expect(schemaKey(file, 'TargetLocalDateTime')).toMatchObject({ type: '<string>', presence: 'required' });
+    expect(schemaKey(file, 'NoSuchKey')).toBeUndefined();
     expect(validateDeclarationSettings(type, valid)).toEqual([]);
     expect(validateDeclarationSettings(type, { TargetLocalDateTime: valid.TargetLocalDateTime })).toEqual([
       { code: 'MISSING_REQUIRED_KEY', path: 'TargetOSVersion', message: 'TargetOSVersion is required' },
@@ -407,9 +399,9 @@ describe.skipIf(!hasYaml)('declaration payload keys', () => {
 
   it('declarationEligibility leaves out keys whose own allowed-enrollments exclude the device', () => {
     const settingsFile = 'declarative/declarations/configurations/softwareupdate.settings.yaml';
-    expect(yamlPayloadOS(settingsFile).iOS?.['allowed-enrollments']).toEqual(['supervised', 'device']);
-    expect(yamlSupportedOS(settingsFile, 'Deferrals').iOS).toEqual({ 'allowed-enrollments': ['supervised'] });
-    expect(yamlKey(settingsFile, 'Notifications')?.supportedOS).toBeUndefined();
+    expect(payloadOS(settingsFile).iOS?.['allowed-enrollments']).toEqual(['supervised', 'device']);
+    expect(keySupportedOS(settingsFile, 'Deferrals').iOS).toEqual({ 'allowed-enrollments': ['supervised'] });
+    expect(schemaKey(settingsFile, 'Notifications')?.supportedOS).toBeUndefined();
     const settingsType = 'com.apple.configuration.softwareupdate.settings';
     const settings = { Notifications: true, Deferrals: {} };
     const adde = { ...iosDevice, osVersion: '18.2' };
@@ -433,16 +425,16 @@ describe.skipIf(!hasYaml)('declaration payload keys', () => {
   });
 });
 
-describe.skipIf(!hasYaml)('payload type list', () => {
+describe('payload type list', () => {
   it('is sorted, holds real types only, and knows Apple’s one-payload-per-device rule', () => {
     const types = payloadTypes();
     expect(types).toEqual([...types].sort());
     expect(types).toContain('com.apple.wifi.managed');
     expect(types).not.toContain('TopLevel');
     expect(types).not.toContain('CommonPayloadKeys');
-    expect(isKnownPayloadType('com.apple.MCX')).toBe(true); // six YAML files, one PayloadType
+    expect(isKnownPayloadType('com.apple.MCX')).toBe(true); // six schema files, one PayloadType
     expect(isKnownPayloadType('toString')).toBe(false);
-    expect(yamlPayloadOS('mdm/profiles/com.apple.airplay.security.yaml').tvOS?.multiple).toBe(false);
+    expect(payloadOS('mdm/profiles/com.apple.airplay.security.yaml').tvOS?.multiple).toBe(false);
     expect(payloadAllowsMultiple('com.apple.airplay.security', 'tvOS')).toBe(false);
     expect(payloadAllowsMultiple('com.apple.wifi.managed', 'iOS')).toBe(true);
   });

@@ -1,7 +1,8 @@
 /**
- * Apple's `supportedOS` rules applied to one device. Sources: docs/schema.md of apple/device-management
- * ("supportedOS Object", "User Enrollment Object"), and docs §6 for what the two account-driven
- * enrollment types are:
+ * Apple's `supportedOS` rules applied to one device. Sources: the schema format of apple/device-management
+ * (https://github.com/apple/device-management/blob/3b90e3fb6874afc707945774cdf929da3d8d03b6/docs/schema.md,
+ * "supportedOS Object", "User Enrollment Object"), and docs/protocol/eligibility.md#how-eligibility-is-decided
+ * for what the two account-driven enrollment types are:
  * - BYOD = account-driven User Enrollment: `userenrollment.mode` applies; never supervised, never
  *   Automated Device Enrollment (DEP); declarations need `user` in `allowed-enrollments`.
  * - ADDE = account-driven Device Enrollment: a device enrollment that is neither supervised nor DEP;
@@ -31,7 +32,7 @@ export interface CatalogTarget {
 /**
  * Whether each enrollment type supervises the device. On macOS, Apple's deployment guide says Device
  * Enrollment on macOS 11+ "enforces supervision"; applying that to account-driven Device Enrollment is
- * an inference (docs §6), so ADDE is treated as unsupervised everywhere — the conservative choice: a
+ * an inference (docs/protocol/eligibility.md#how-eligibility-is-decided), so ADDE is treated as unsupervised everywhere — the conservative choice: a
  * supervised-only item is left out rather than sent to a device that may refuse it.
  */
 const SUPERVISED: Record<CatalogEnrollment, boolean> = { BYOD: false, ADDE: false };

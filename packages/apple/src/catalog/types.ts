@@ -1,10 +1,11 @@
 /**
  * Shape of the eligibility catalogue that `pnpm catalog:generate` writes to catalog.generated.ts from
- * Apple's device-management YAML (`apple/device-management`; format in its docs/schema.md). Only what
+ * the facts of Apple's device-management schemas (../schema/; the YAML format is described in
+ * https://github.com/apple/device-management/blob/3b90e3fb6874afc707945774cdf929da3d8d03b6/docs/schema.md). Only what
  * the rules in index.ts and validate.ts need is kept: no titles, descriptions or defaults.
  *
  * Apple's `supportedOS` is per platform. A key "inherits" its payload's values and overrides some
- * (docs/schema.md, "supportedOS Object"); the catalogue stores a key's overrides only where they can
+ * (the schema format's "supportedOS Object"); the catalogue stores a key's overrides only where they can
  * change the answer (a later `introduced`, `supervised: true`, a User Enrollment mode other than
  * `allowed`, …).
  */

@@ -1,61 +1,35 @@
 /**
- * Checks configuration-profile payloads against Apple's own schema, the YAML files of
- * `apple/device-management` (`mdm/profiles/<PayloadType>.yaml`; structure in docs/schema.md there).
- * The key list, types, `presence`, `rangelist`, `range` and `format` all come from the YAML — nothing
- * here hard-codes a payload's keys. Payload keys = the type's `payloadkeys` + CommonPayloadKeys.yaml
- * (the type's own definition wins, e.g. PayloadContent is <data> in com.apple.security.pkcs12);
- * the profile itself is checked against TopLevel.yaml.
- * Development/test tool: it reads `shared/` beside the repository (ADE_SHARED_DIR overrides), which
- * does not exist in deployed functions.
+ * Checks configuration-profile payloads against Apple's own schema: the facts this project keeps from
+ * the YAML files of https://github.com/apple/device-management (`mdm/profiles/<PayloadType>.yaml`),
+ * committed as apple-schema.generated.json (facts.ts). The key list, types, `presence`, `rangelist`,
+ * `range` and `format` all come from there — nothing here hard-codes a payload's keys. Payload keys =
+ * the type's `payloadkeys` + CommonPayloadKeys.yaml (the type's own definition wins, e.g. PayloadContent
+ * is <data> in com.apple.security.pkcs12); the profile itself is checked against TopLevel.yaml.
+ * Development/test tool: deployed functions never load it (they use the catalogue).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
 import { checkAccessRights } from '../enrollment-profile';
 import { AppleProtocolError } from '../errors';
 import { isPlistDict, type PlistDict, type PlistValue } from '../plist';
+import { type SchemaKey, schemaFacts } from './facts.ts';
 
-export interface SchemaKey {
-  key: string;
-  type: string;
-  presence?: 'required' | 'optional';
-  rangelist?: unknown[];
-  range?: { min?: number; max?: number };
-  format?: string;
-  subkeys?: SchemaKey[];
-  supportedOS?: Record<string, { userenrollment?: { mode?: string } } | undefined>;
-}
+export type { SchemaKey } from './facts.ts';
 
 export interface ValidateOptions {
-  /** User Enrollment (BYOD): keys Apple marks `forbidden` or `ignored` there are reported too (docs §4.1). */
+  /**
+   * User Enrollment (BYOD): keys Apple marks `forbidden` or `ignored` there are reported too
+   * (docs/protocol/profile.md#the-mdm-payload).
+   */
   userEnrollment?: boolean;
 }
-
-export function sharedDir(): string {
-  return process.env.ADE_SHARED_DIR ?? fileURLToPath(new URL('../../../../../shared/', import.meta.url));
-}
-
-const cache = new Map<string, SchemaKey[]>();
 
 /** `payloadkeys` of mdm/profiles/<name>.yaml. */
 export function loadSchemaKeys(name: string): SchemaKey[] {
   if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(name)) throw violation(`"${name}" is not a payload type name`);
-  const cached = cache.get(name);
-  if (cached) return cached;
-  let doc: unknown;
-  try {
-    doc = parse(
-      readFileSync(join(sharedDir(), 'apple-device-management/mdm/profiles', `${name}.yaml`), 'utf8'),
-    );
-  } catch (cause) {
-    throw new AppleProtocolError('PROFILE_SCHEMA_VIOLATION', `No Apple schema for payload type ${name}.`, {
-      cause,
-    });
-  }
-  const keys = (doc as { payloadkeys?: SchemaKey[] }).payloadkeys;
+  const doc = schemaFacts().files.get(`mdm/profiles/${name}.yaml`);
+  if (!doc)
+    throw new AppleProtocolError('PROFILE_SCHEMA_VIOLATION', `No Apple schema for payload type ${name}.`);
+  const keys = doc.payloadkeys;
   if (!Array.isArray(keys)) throw violation(`${name}.yaml has no payloadkeys`);
-  cache.set(name, keys);
   return keys;
 }
 
@@ -71,8 +45,8 @@ export function validatePayload(payload: PlistDict, options: ValidateOptions = {
   const type = payload.PayloadType;
   if (typeof type !== 'string') return ['PayloadType: missing or not a string'];
   const issues = checkDict(payload, payloadSchema(type), type, options);
-  // The AccessRights bit rules are prose in com.apple.mdm.yaml's `content` ("Don't set to '0'. Specify '1'
-  // if you specify '2'. Specify '64' if you specify '128'."), so they are applied with the builder's check.
+  // The AccessRights bit rules (never 0; bit 2 needs bit 1, bit 128 needs bit 64) are prose in Apple's
+  // com.apple.mdm.yaml, not data the facts keep, so they are applied with the builder's check.
   const rights = payload.AccessRights;
   if (type === 'com.apple.mdm' && typeof rights === 'number') {
     try {
@@ -100,8 +74,8 @@ export function assertProfileMatchesSchema(profile: PlistDict, options: Validate
 }
 
 /**
- * Problems with any dictionary against a list of YAML keys (`payloadkeys`, or a key's `subkeys`): the same
- * rules as for payloads, for the other shapes Apple's YAML describes (commands, declarations, DDM JSON).
+ * Problems with any dictionary against a list of schema keys (`payloadkeys`, or a key's `subkeys`): the
+ * same rules as for payloads, for the other shapes Apple's schemas describe (commands, declarations, DDM JSON).
  */
 export function validateKeys(dict: PlistDict, keys: SchemaKey[], path: string): string[] {
   return checkDict(dict, keys, path, {});
@@ -174,7 +148,7 @@ function hasType(value: PlistValue, type: string): boolean {
     case '<dictionary>':
       return isPlistDict(value);
     default:
-      return true; // <any>, or a type a newer YAML adds: do not guess
+      return true; // <any>, or a type a newer schema adds: do not guess
   }
 }
 

@@ -2,17 +2,17 @@
  * Test support only (not exported from the package): run independent tools — the `openssl` CLI and
  * Python's `plistlib` — so that fixtures and cross-checks do not come from the code under test.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isAppleProtocolError } from '../errors';
 
-/** `shared/` sits beside the repository (CI clones it there too); ADE_SHARED_DIR overrides. */
-export const SHARED_DIR =
-  process.env.ADE_SHARED_DIR ?? fileURLToPath(new URL('../../../../../shared/', import.meta.url));
-export const ENROLL_CAPTURE_PATH = join(SHARED_DIR, 'fixtures/apple/enroll-request-iphone12-1.der');
+/** A real iPhone's enrollment request body (what it is and where it comes from: fixtures/README.md). */
+export const ENROLL_CAPTURE_PATH = fileURLToPath(
+  new URL('./fixtures/enroll-request-iphone12-1.der', import.meta.url),
+);
 
 export interface Workdir {
   dir: string;
@@ -110,13 +110,19 @@ export function makeCert(
   return { cert, key };
 }
 
-export function hasPython3(): boolean {
-  return spawnSync('python3', ['-c', 'import plistlib'], { stdio: 'ignore' }).status === 0;
-}
-
-/** Runs a Python 3 snippet (stdin → stdout) for plistlib cross-checks. */
+/**
+ * Runs a Python 3 snippet (stdin → stdout) for plistlib cross-checks. Python 3 is required, not optional:
+ * without it these tests fail with a message that says so, instead of passing without their cross-check.
+ */
 export function python3(script: string, input = ''): string {
-  return execFileSync('python3', ['-c', script], { input }).toString('utf8');
+  const res = spawnSync('python3', ['-c', script], { input, maxBuffer: 16 * 1024 * 1024 });
+  if (res.error)
+    throw new Error(
+      `python3 is required for the plistlib cross-checks and could not be run (${res.error.message}); ` +
+        'install it (e.g. apt-get install -y python3)',
+    );
+  if (res.status !== 0) throw new Error(`python3 failed (exit ${res.status}): ${res.stderr.toString()}`);
+  return res.stdout.toString('utf8');
 }
 
 /** The AppleProtocolError code `fn` throws, or undefined if it returns; anything else is rethrown. */

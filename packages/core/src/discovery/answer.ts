@@ -1,9 +1,9 @@
 /**
  * The answer to a service-discovery request: `GET {publicUrl}/mdm/enrollment/servicediscovery/{discoveryId}`
- * with the device's `user-identifier` and `model-family` (docs/apple-account-driven-enrollment.md §1, §2).
+ * with the device's `user-identifier` and `model-family` (docs/protocol/discovery.md).
  * It is reached three ways, all carrying the device's query: the customer's forwarding Worker or
  * redirect (hosting.ts), and ABM/ASM's fallback redirect on iOS/iPadOS 18.2, macOS 15.2, visionOS 2.2+
- * (§2.1). Pure: the caller looks the configuration up by discoveryId and turns this into HTTP.
+ * (docs/protocol/discovery.md#fallback-through-apple-business-manager). Pure: the caller looks the configuration up by discoveryId and turns this into HTTP.
  */
 import { domainOfIdentifier } from './domains.ts';
 import { checkPublicUrl, discoveryVersion, type EnrollmentType, enrollmentBaseUrl } from './urls.ts';
@@ -26,7 +26,7 @@ export interface DiscoveryQuery {
 
 const JSON_TYPE = { 'content-type': 'application/json' } as const;
 
-/** §1.3: "For the current release, this array needs to contain a single item" (WellKnown.AvailableServer). */
+/** docs/protocol/discovery.md#the-answer: "For the current release, this array needs to contain a single item" (WellKnown.AvailableServer). */
 export interface DiscoveryOk {
   status: 200;
   headers: typeof JSON_TYPE;
@@ -34,10 +34,12 @@ export interface DiscoveryOk {
 }
 
 /**
- * Apple's refusal (`YAML mdm/errors/well-known.failed.yaml`, §1.4): `message` may be shown to the
+ * Apple's refusal (`YAML mdm/errors/well-known.failed.yaml`,
+ * docs/protocol/discovery.md#refusals-and-errors): `message` may be shown to the
  * person (iOS/iPadOS 17.5, macOS 14.5, visionOS 1.2+; older systems show a generic alert), `description`
  * is for logs. Neither names tenants, ids or configuration details. `reason` is ours, for audit events;
- * it is not sent. On 18.2+ any 403 may also make the device try the ABM/ASM fallback (§1.4, §2.1).
+ * it is not sent. On 18.2+ any 403 may also make the device try the ABM/ASM fallback
+ * (docs/protocol/discovery.md#fallback-through-apple-business-manager).
  */
 export interface DiscoveryRefusal {
   status: 403;
@@ -53,11 +55,13 @@ export type RefusalReason =
   | 'MODEL_FAMILY_MISSING'
   | 'MODEL_FAMILY_NOT_ALLOWED';
 
-/** Apple's `model-family` values (DOC-SIMPLE step 2, DOC-DISCOVER; §1.1). */
+/** Apple's `model-family` values (DOC-SIMPLE step 2, DOC-DISCOVER;
+ * docs/protocol/discovery.md#the-request-a-device-makes). */
 export const MODEL_FAMILIES = ['AppleTV', 'iPad', 'iPhone', 'Mac', 'RealityDevice', 'Watch'] as const;
 
 /**
- * Families that can enroll with each type, from the OS-requirements table (§7; product.md "OS minimums"):
+ * Families that can enroll with each type, from the OS-requirements table
+ * (docs/protocol/os-versions.md#minimum-versions):
  * ADUE iOS/iPadOS 15+, macOS 14+, visionOS 1.1+; ADDE iOS/iPadOS 17+, macOS 14+, visionOS 1.1+. tvOS and
  * watchOS are in neither row, so AppleTV and Watch cannot enroll either way. The request carries no OS
  * version; minimums are enforced when the enrollment request arrives (@ade/apple os-version.ts).

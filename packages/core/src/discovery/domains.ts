@@ -4,7 +4,7 @@
  * A device takes the identifier the person typed ("alice@example.com"), splits it at the LAST "@" and
  * fetches `https://<domain>/.well-known/com.apple.remotemanagement`; an empty part or a domain that is
  * not a fully qualified domain name is an error on the device (DOC-SIMPLE step 1, step 2;
- * docs/apple-account-driven-enrollment.md §1.1). So a configuration's domain must be a plain FQDN
+ * docs/protocol/discovery.md#the-request-a-device-makes). So a configuration's domain must be a plain FQDN
  * (a host name, nothing else), and we compare domains in one canonical form: lower-case A-labels
  * (punycode), as `node:url`'s domainToASCII produces them (UTS #46 processing, as browsers do).
  */

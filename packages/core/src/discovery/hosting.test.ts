@@ -48,7 +48,7 @@ describe('discovery URLs', () => {
 });
 
 describe('wellKnownJson', () => {
-  it('is exactly Apple’s shape with one server (§1.3)', () => {
+  it('is exactly Apple’s shape with one server (docs/protocol/discovery.md#the-answer)', () => {
     expect(wellKnownJson('https://mdm.example.net', ID, 'USER')).toBe(
       `{"Servers":[{"Version":"mdm-byod","BaseURL":"${URL_}/userenroll"}]}`,
     );

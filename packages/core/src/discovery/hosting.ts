@@ -1,10 +1,10 @@
 /**
  * What a customer puts on `https://<domain>/.well-known/com.apple.remotemanagement` (the first place
- * every device asks, DOC-SIMPLE step 2; docs/apple-account-driven-enrollment.md §1). Preferred: forward
+ * every device asks, DOC-SIMPLE step 2; docs/protocol/discovery.md). Preferred: forward
  * the request with its query string to our discovery URL (a Cloudflare Worker, or a web-server redirect),
  * so that our answer can depend on the user and the device and refusals reach the person. Otherwise a
  * static JSON file. Devices before iOS/iPadOS 18.2, macOS 15.2, visionOS 2.2 have no ABM/ASM fallback
- * (§2), so for them one of these is the only way in.
+ * (docs/protocol/discovery.md#fallback-through-apple-business-manager), so for them one of these is the only way in.
  *
  * Every URL written into code or configuration here passes checkDiscoveryUrl (urls.ts): canonical and
  * limited to [A-Za-z0-9-._~:/], so it cannot end a string, add a directive or name a variable.
@@ -20,7 +20,8 @@ import {
 export const WELL_KNOWN_PATH = '/.well-known/com.apple.remotemanagement';
 
 /**
- * The static file (served with `Content-Type: application/json`, §1.3). A file cannot see the query,
+ * The static file (served with `Content-Type: application/json`,
+ * docs/protocol/discovery.md#the-answer). A file cannot see the query,
  * so it gives every user and every device the same answer: it cannot refuse a user of another domain
  * or an Apple TV with a readable message, and our per-request checks only happen later at BaseURL.
  * That is why forwarding is preferred.
@@ -40,7 +41,8 @@ export function wellKnownJson(
  * percent-encodes `user-identifier`; re-encoding could change it), and returns our status, body and
  * Content-Type unchanged — including a 403 `com.apple.well-known.failed`, so its `message` reaches the
  * person. Everything else goes to the origin as if the Worker were not there. It holds no secret: the
- * discovery URL is public by design (DOC-SIMPLE: treat the registered URL as public; §2.1).
+ * discovery URL is public by design (DOC-SIMPLE: treat the registered URL as public;
+ * docs/protocol/discovery.md#fallback-through-apple-business-manager).
  */
 export function cloudflareWorkerScript(discoveryUrlValue: string): string {
   const target = JSON.stringify(checkDiscoveryUrl(discoveryUrlValue));
@@ -74,8 +76,8 @@ export default {
 
 /**
  * nginx, in the `server` block for <domain>. Devices follow a redirect but do not copy the query onto
- * the target (DOC-SIMPLE; §1.2), so `$is_args$args` re-appends it. 302 is what vendor guides use;
- * which 3xx codes devices accept is undocumented (§1.2).
+ * the target (DOC-SIMPLE; docs/protocol/discovery.md#redirects), so `$is_args$args` re-appends it. 302 is what vendor guides use;
+ * which 3xx codes devices accept is undocumented.
  */
 export function nginxSnippet(discoveryUrlValue: string): string {
   const target = checkDiscoveryUrl(discoveryUrlValue);
@@ -88,7 +90,8 @@ location = ${WELL_KNOWN_PATH} {
 
 /**
  * Apache httpd with mod_rewrite, in the VirtualHost for <domain> (or its .htaccess: hence `^/?`).
- * `QSA` appends the device's query string to the target (§1.2: devices do not copy it themselves).
+ * `QSA` appends the device's query string to the target (docs/protocol/discovery.md#redirects: devices do
+ * not copy it themselves).
  */
 export function apacheSnippet(discoveryUrlValue: string): string {
   const target = checkDiscoveryUrl(discoveryUrlValue);

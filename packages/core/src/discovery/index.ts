@@ -1,4 +1,4 @@
-/** Service discovery (docs/apple-account-driven-enrollment.md §1, §2): pure, no database. */
+/** Service discovery (docs/protocol/discovery.md): pure, no database. */
 export * from './answer.ts';
 export * from './domains.ts';
 export * from './hosting.ts';

@@ -3,7 +3,8 @@
  *
  * Apple requires HTTPS for everything a device is sent to: the well-known request itself
  * (DOC-SIMPLE step 2) and ABM/ASM refuse a non-https discovery URL with
- * `MDM_SERVICE_DISCOVERY_URL_NOT_VALID` (docs/apple-account-driven-enrollment.md §1.1, §2.3). Plain http
+ * `MDM_SERVICE_DISCOVERY_URL_NOT_VALID` (docs/protocol/discovery.md#the-request-a-device-makes,
+ * docs/protocol/apple-business-manager.md#registering-the-discovery-url). Plain http
  * is accepted only for loopback hosts, which is what the local runtime (`pnpm dev`) serves on.
  *
  * Every URL leaving this file is canonical and made of a small set of characters
@@ -44,12 +45,14 @@ export function discoveryUrl(publicUrl: string, discoveryId: string): string {
   return `${checkPublicUrl(publicUrl)}${DISCOVERY_PATH}${discoveryId}`;
 }
 
-/** The `BaseURL` a device POSTs its enrollment request to (docs §1.3, §3.1); one per enrollment type. */
+/** The `BaseURL` a device POSTs its enrollment request to (docs/protocol/discovery.md#the-answer,
+ * docs/protocol/enrollment.md#the-first-request); one per enrollment type. */
 export function enrollmentBaseUrl(publicUrl: string, discoveryId: string, type: EnrollmentType): string {
   return `${discoveryUrl(publicUrl, discoveryId)}/${type === 'USER' ? 'userenroll' : 'deviceenroll'}`;
 }
 
-/** Discovery `Version`: `mdm-byod` = account-driven user enrollment, `mdm-adde` = device enrollment (docs §1.3). */
+/** Discovery `Version`: `mdm-byod` = account-driven user enrollment, `mdm-adde` = device enrollment
+ * (docs/protocol/discovery.md#the-answer). */
 export function discoveryVersion(type: EnrollmentType): 'mdm-byod' | 'mdm-adde' {
   return type === 'USER' ? 'mdm-byod' : 'mdm-adde';
 }

@@ -1,5 +1,5 @@
 /**
- * MDM check-in (docs §5): `PUT CheckInURL`, `application/x-apple-aspen-mdm-checkin`. The URL names
+ * MDM check-in (docs/protocol/mdm.md): `PUT CheckInURL`, `application/x-apple-aspen-mdm-checkin`. The URL names
  * the tenant; the device is whoever signed the body (`Mdm-Signature`, SignMessage=true) with the
  * identity we issued at enrollment — its certificate's hash is the device id, so one GetItem finds
  * it and no id in the body is trusted on its own. The bearer, when sent, must be this enrollment's.

@@ -1,5 +1,5 @@
 /**
- * The device side of account-driven enrollment, up to the access token (docs §3):
+ * The device side of account-driven enrollment, up to the access token (docs/protocol/enrollment.md):
  * 1. the device POSTs its signed request to BaseURL without a bearer → we check it and open a
  *    web-authentication session, answered with the 401 `apple-as-web` challenge;
  * 2. the person passes the web-authentication page (web-auth.ts) → an access token, bound to the

@@ -1,5 +1,5 @@
 /**
- * Issuing the enrollment profile for a redeemed access token (docs §4): a device identity made
+ * Issuing the enrollment profile for a redeemed access token (docs/protocol/profile.md): a device identity made
  * for this enrollment by the tenant's CA (its key goes to the device inside the PKCS#12 and is
  * not kept), the com.apple.mdm payload (EnrollmentMode, AssignedManagedAppleID, tenant-scoped
  * ServerURL/CheckInURL, the push topic), CMS-signed by the tenant's signing certificate. The

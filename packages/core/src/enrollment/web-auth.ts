@@ -1,5 +1,5 @@
 /**
- * The `apple-as-web` page (docs §3.3): the device opens the challenge URL in an
+ * The `apple-as-web` page (docs/protocol/enrollment.md#web-authentication): the device opens the challenge URL in an
  * ASWebAuthenticationSession, appending `?user-identifier=<typed identifier>` (it replaces any
  * query we set, hence the session in the path). The person confirms (MANAGED_APPLE_ACCOUNT) or
  * types the enrollment passcode (PASSCODE, locked after 5 failures); success ends in a 308 to

@@ -1,5 +1,6 @@
 /**
- * The command channel (`PUT ServerURL`, `application/x-apple-aspen-mdm`, docs §5.4) and the
+ * The command channel (`PUT ServerURL`, `application/x-apple-aspen-mdm`,
+ * docs/protocol/mdm.md#the-command-channel) and the
  * declarative-management check-in. Authenticated exactly like check-in: the `Mdm-Signature` names
  * the device (one read), the bearer must be the one issued for that enrollment.
  *
