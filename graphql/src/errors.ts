@@ -9,7 +9,9 @@ import { GraphQLError } from 'graphql';
 import { builder, type Types } from './builder.ts';
 
 export const ErrorCodeEnum = builder.enumType('ErrorCode', {
-  description: 'Stable codes of expected failures; scripts can branch on them.',
+  description:
+    'Stable codes of expected failures; scripts can branch on them. NOT_PLAIN_TEXT: a free-text field ' +
+    '(a name, branding) holds markup, a control character or a bidirectional override; the field says which.',
   values: ERROR_CODES,
 });
 

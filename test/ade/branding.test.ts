@@ -86,7 +86,7 @@ describe('branding', () => {
     const set = await gqlOk(
       core(),
       f.tenantAdminKey,
-      `mutation($id: ID!, $logo: String) { setAdeBranding(input: { id: $id, displayName: " Brand Co IT ", accentColor: "#123456", welcomeText: "Hi <b>there</b>", supportEmail: "it@brand.example", supportUrl: "https://help.brand.example", privacyNoticeUser: "We see work apps only.", logoBase64: $logo }) { errors { code message path } } }`,
+      `mutation($id: ID!, $logo: String) { setAdeBranding(input: { id: $id, displayName: " Brand Co IT ", accentColor: "#123456", welcomeText: "Hi there,\\r\\n\\r\\nR&D <> Sales welcome you.", supportEmail: "it@brand.example", supportUrl: "https://help.brand.example", privacyNoticeUser: "We see work apps only.", logoBase64: $logo }) { errors { code message path } } }`,
       { id, logo },
     );
     expect(set.setAdeBranding.errors).toEqual([]);
@@ -94,13 +94,63 @@ describe('branding', () => {
     expect(after.node.branding).toEqual({
       displayName: 'Brand Co IT',
       accentColor: '#123456',
-      welcomeText: 'Hi <b>there</b>', // kept as plain text; escaped wherever it is shown
+      welcomeText: 'Hi there,\n\nR&D <> Sales welcome you.', // CR LF kept as LF; `<>` alone is text
       privacyNotice: 'We see work apps only.',
       privacyNoticeIsDefault: false,
       logo: { contentType: 'image/png', width: 64, height: 32, byteSize: Buffer.from(logo, 'base64').length },
     });
     const stored = await asTenant(core(), f, () => core().branding.logo(item.configurationId));
     expect(stored?.data).toBe(logo);
+  });
+
+  it('changes only what it is given: left out keeps a field, null or "" clears it', async () => {
+    const { f, item } = await configuration('Partial Co');
+    const id = `cfg_${f.tenantId.slice(4)}_${item.configurationId.slice(4)}`;
+    const set = async (fields: string, variables: Record<string, string | undefined> = {}) => {
+      const declared = Object.keys(variables).map((name) => `, $${name}: String`);
+      const data = await gqlOk(
+        core(),
+        f.tenantAdminKey,
+        `mutation($id: ID!${declared.join('')}) { setAdeBranding(input: { id: $id${fields} }) { errors { code message path } adeConfiguration { branding { displayName welcomeText supportEmail accentColor privacyNoticeIsDefault logo { width } } } } }`,
+        { id, ...variables },
+      );
+      expect(data.setAdeBranding.errors).toEqual([]);
+      return data.setAdeBranding.adeConfiguration.branding;
+    };
+    await set(
+      ', displayName: "Partial IT", welcomeText: "Welcome.", accentColor: "#123456", privacyNoticeUser: "Work apps only.", logoBase64: $logo',
+      { logo: png(8, 8).toString('base64') },
+    );
+    // A portal's form that saves one field at a time must not wipe the others.
+    expect(await set(', supportEmail: "it@partial.example"')).toEqual({
+      displayName: 'Partial IT',
+      welcomeText: 'Welcome.',
+      supportEmail: 'it@partial.example',
+      accentColor: '#123456',
+      privacyNoticeIsDefault: false,
+      logo: { width: 8 },
+    });
+    // An unset variable leaves its field out, like an omitted field.
+    expect(await set(', welcomeText: $unset', { unset: undefined })).toMatchObject({
+      welcomeText: 'Welcome.',
+    });
+    const version = async () =>
+      (await asTenant(core(), f, () => core().branding.get(item.configurationId)))?.version;
+    const before = await version();
+    await set(', supportEmail: "it@partial.example", displayName: "Partial IT"'); // nothing new
+    expect(await version()).toBe(before);
+
+    expect(
+      await set(', displayName: null, welcomeText: "", privacyNoticeUser: null, logoBase64: null'),
+    ).toEqual({
+      displayName: 'Partial Co', // the default again: the tenant's name
+      welcomeText: null,
+      supportEmail: 'it@partial.example',
+      accentColor: '#123456',
+      privacyNoticeIsDefault: true,
+      logo: null,
+    });
+    expect(await version()).toBe(before! + 1);
   });
 
   it('checks logos by content and limits, and every field', async () => {
@@ -151,6 +201,9 @@ describe('branding', () => {
       [{ supportUrl: 'javascript:alert(1)' }, 'VALIDATION_FAILED', 'https'],
       [{ displayName: 'x'.repeat(61) }, 'VALIDATION_FAILED', 'at most 60'],
       [{ welcomeText: 'bell\u0007' }, 'VALIDATION_FAILED', 'plain text'],
+      [{ welcomeText: 'Hi <b>there</b>' }, 'VALIDATION_FAILED', 'markup'],
+      [{ displayName: 'Acme\u202Egnp.exe' }, 'VALIDATION_FAILED', 'U+202E'],
+      [{ displayName: 'Acme\nIT' }, 'VALIDATION_FAILED', 'single line'],
     ];
     for (const [input, code, message] of refusals) {
       const error = await set(input);

@@ -1,7 +1,9 @@
+import { encodeScopedId } from '@ade/core';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { asTenant, errorOf } from '../support/ade.ts';
 import { createTenantFixture, useTestCore } from '../support/core.ts';
+import { gqlOk } from '../support/graphql.ts';
 
 const core = useTestCore();
 const unique = () => Math.random().toString(36).slice(2, 10);
@@ -25,7 +27,7 @@ describe('ADE configurations', () => {
     expect(item.domains).toEqual([new URL(`http://bücher-${d}.example`).hostname, `${d}.example.com`]);
     expect(item.domains[0]).toMatch(/^xn--/);
     expect(item.discoveryId).toHaveLength(78);
-    expect(item.enabled).toBe(false);
+    expect(item.enabled).toBe(true); // a new configuration answers devices unless told otherwise
     const again = await asTenant(core(), f, () => core().adeConfigurations.set(input));
     expect(again.item.version).toBe(item.version); // nothing written the second time
     const policy = await asTenant(core(), f, () => core().policies.get(f.rootPolicyId));
@@ -36,16 +38,105 @@ describe('ADE configurations', () => {
         ...input,
         enrollmentType: 'DEVICE',
         domains: [`${d}.example.com`],
-        enabled: true,
+        enabled: false,
       }),
     );
     expect(changed.item).toMatchObject({
       enrollmentType: 'DEVICE',
       domains: [`${d}.example.com`],
-      enabled: true,
+      enabled: false,
       version: 2,
     });
     expect(changed.item.configurationId).toBe(item.configurationId); // one configuration per policy
+  });
+
+  it('enables a new configuration unless told otherwise; an update keeps what it leaves out', async () => {
+    const f = await createTenantFixture(core(), 'First hour');
+    const [a, b] = await Promise.all([newPolicy(f, 'A'), newPolicy(f, 'B')]);
+    const set = async (policyId: string, fields: string) => {
+      const data = await gqlOk(
+        core(),
+        f.tenantAdminKey,
+        `mutation($p: ID!) { setAdeConfiguration(input: { policyId: $p${fields} }) { adeConfiguration { id enabled hasPasscode version } errors { code path } } }`,
+        { p: encodeScopedId(f.tenantId, policyId) },
+      );
+      return data.setAdeConfiguration;
+    };
+    const d = unique();
+    const user = `, enrollmentType: USER, authMethod: MANAGED_APPLE_ACCOUNT, domains: ["${d}-a.example"]`;
+    const created = await set(a.policyId, user);
+    expect(created).toMatchObject({ adeConfiguration: { enabled: true }, errors: [] });
+    expect(
+      (await set(b.policyId, `${user.replace('-a.', '-b.')}, enabled: false`)).adeConfiguration.enabled,
+    ).toBe(false);
+
+    await gqlOk(
+      core(),
+      f.tenantAdminKey,
+      'mutation($id: ID!) { disableAdeConfiguration(input: { id: $id }) { errors { code } } }',
+      {
+        id: created.adeConfiguration.id,
+      },
+    );
+    const updated = await set(a.policyId, user.replace(']', `, "${d}-c.example"]`));
+    expect(updated.adeConfiguration).toMatchObject({ enabled: false }); // left out: as it was
+
+    const passcode = ', enrollmentType: USER, authMethod: PASSCODE';
+    expect(
+      (await set(a.policyId, `${passcode}, domains: ["${d}-a.example"], passcode: "123456"`)).errors,
+    ).toEqual([]);
+    const kept = await set(a.policyId, `${passcode}, domains: ["${d}-a.example", "${d}-d.example"]`);
+    expect(kept.adeConfiguration.hasPasscode).toBe(true);
+
+    // Neither has a "cleared" state: null is a mistake, said as one, and changes nothing.
+    const refused = await set(
+      a.policyId,
+      `${passcode}, domains: ["${d}-a.example"], enabled: null, passcode: null`,
+    );
+    expect(refused).toEqual({
+      adeConfiguration: null,
+      errors: [
+        { code: 'VALIDATION_FAILED', path: ['input', 'passcode'] },
+        { code: 'VALIDATION_FAILED', path: ['input', 'enabled'] },
+      ],
+    });
+    const now = await gqlOk(
+      core(),
+      f.tenantAdminKey,
+      'query($id: ID!) { node(id: $id) { ... on AdeConfiguration { enabled hasPasscode version } } }',
+      { id: kept.adeConfiguration.id },
+    );
+    expect(now.node).toEqual({ enabled: false, hasPasscode: true, version: kept.adeConfiguration.version });
+  });
+
+  it('names the domain at fault in DOMAIN_TAKEN, by its place in the input', async () => {
+    const owner = await createTenantFixture(core(), 'Holder');
+    const late = await createTenantFixture(core(), 'Late');
+    const taken = `${unique()}.example`;
+    await asTenant(core(), owner, () =>
+      core().adeConfigurations.set({
+        policyId: owner.rootPolicyId,
+        enrollmentType: 'USER',
+        domains: [taken],
+        authMethod: 'MANAGED_APPLE_ACCOUNT',
+      }),
+    );
+    const data = await gqlOk(
+      core(),
+      late.tenantAdminKey,
+      `mutation($p: ID!, $d: [String!]!) { setAdeConfiguration(input: { policyId: $p, enrollmentType: USER, domains: $d, authMethod: MANAGED_APPLE_ACCOUNT }) { errors { code message path } } }`,
+      {
+        p: encodeScopedId(late.tenantId, late.rootPolicyId),
+        d: [`free-${taken}`, `FREE-${taken}`, taken.toUpperCase()],
+      },
+    );
+    expect(data.setAdeConfiguration.errors).toEqual([
+      {
+        code: 'DOMAIN_TAKEN',
+        message: `${taken} is already used by another ADE configuration.`,
+        path: ['input', 'domains', '2'],
+      },
+    ]);
   });
 
   it('refuses bad domains with one error per problem, and changes nothing', async () => {

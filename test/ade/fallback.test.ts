@@ -1,7 +1,9 @@
+import { encodeScopedId } from '@ade/core';
 import { describe, expect, it } from 'vitest';
 import { asTenant, errorOf } from '../support/ade.ts';
 import { issueServerToken, useFakeApple } from '../support/apple.ts';
 import { createTenantFixture, TEST_PUBLIC_URL, type TenantFixture, useTestCore } from '../support/core.ts';
+import { gqlOk } from '../support/graphql.ts';
 
 const apple = useFakeApple();
 const core = useTestCore({ appleUrl: () => apple().url });
@@ -18,6 +20,7 @@ async function setup(f: TenantFixture) {
       enrollmentType: 'USER',
       domains: [`${unique()}.example`],
       authMethod: 'MANAGED_APPLE_ACCOUNT',
+      enabled: false, // registered with Apple only once enabled
     });
     const token = async (name: string, policyId: string | null, options = {}) => {
       const created = await core().adeTokens.create({ name, policyId });
@@ -83,6 +86,30 @@ describe('fallback discovery', () => {
     await asTenant(core(), f, () => core().adeConfigurations.setEnabled(s.config.configurationId, true));
     expect(server.profile?.url).toBe(url);
     await asTenant(core(), f, () => core().adeConfigurations.remove(s.config.configurationId));
+    expect(server.profile).toBeUndefined();
+  });
+
+  it('brings Apple in line when setAdeConfiguration changes enabled, like enable and disable do', async () => {
+    const f = await createTenantFixture(core(), 'Set enabled');
+    const s = await setup(f);
+    const { token, server } = await asTenant(core(), f, () => s.token('Fallback', s.region.policyId));
+    await asTenant(core(), f, () =>
+      core().adeConfigurations.setFallbackTokens(s.config.configurationId, [token.tokenId]),
+    );
+    const set = async (enabled: boolean) => {
+      const data = await gqlOk(
+        core(),
+        f.tenantAdminKey,
+        `mutation($p: ID!, $d: [String!]!, $e: Boolean) { setAdeConfiguration(input: { policyId: $p, enrollmentType: USER, domains: $d, authMethod: MANAGED_APPLE_ACCOUNT, enabled: $e }) { adeConfiguration { enabled } errors { code } } }`,
+        { p: encodeScopedId(f.tenantId, s.region.policyId), d: s.config.domains, e: enabled },
+      );
+      expect(data.setAdeConfiguration).toEqual({ adeConfiguration: { enabled }, errors: [] });
+    };
+    await set(true);
+    expect(server.profile?.url).toBe(
+      `${TEST_PUBLIC_URL}/mdm/enrollment/servicediscovery/${s.config.discoveryId}`,
+    );
+    await set(false);
     expect(server.profile).toBeUndefined();
   });
 

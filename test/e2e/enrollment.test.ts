@@ -13,7 +13,7 @@ import { createAuthHandler } from '@ade/functions/auth';
 import { createEnrollHandler } from '@ade/functions/enroll';
 import { type LocalServer, startLocalServer } from '@ade/local/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asTenant } from '../support/ade.ts';
+import { asTenant, errorOf } from '../support/ade.ts';
 import { createTenantFixture, TEST_PUBLIC_URL, useTestCore } from '../support/core.ts';
 import { wireDeviceCore } from '../support/handlers.ts';
 
@@ -170,19 +170,37 @@ describe('enrollment up to the access token', () => {
     expect((await authenticate(fresh, user, 'correct horse')).post.status).toBe(308);
   });
 
-  it('refuses a forged CSRF token, a foreign account, and escapes what it shows', async () => {
+  it('refuses a forged CSRF token, a foreign account, and shows only plain text', async () => {
     const { f, item, domain } = await configure('MANAGED_APPLE_ACCOUNT');
-    await asTenant(core(), f, () =>
-      core().branding.set(item.configurationId, {
-        displayName: '<script>alert(1)</script>',
-        welcomeText: '"><img src=x onerror=alert(1)>',
-      }),
+    // Markup and invisible characters are refused where they are saved...
+    const refused = await errorOf(
+      asTenant(core(), f, () =>
+        core().branding.set(item.configurationId, { displayName: '<script>alert(1)</script>' }),
+      ),
     );
+    expect(refused?.problems).toEqual([
+      { path: ['displayName'], code: 'NOT_PLAIN_TEXT', message: expect.stringContaining('markup') },
+    ]);
+    // ...and text saved before that rule (written straight into the table here) is shown escaped,
+    // without its control and bidirectional characters: "exe.png" must not display as "gnp.exe".
+    await core()
+      .service.entities.branding.put({
+        tenantId: f.tenantId,
+        configurationId: item.configurationId,
+        displayName: '<script>alert(1)</script> IT\u202Egnp.exe',
+        welcomeText: '"><img src=x onerror=alert(1)>\u0007\r\n\r\nSecond\u2066 paragraph',
+      })
+      .go();
     const url = /url="([^"]+)"/.exec((await enroll(item.discoveryId)).headers.get('www-authenticate')!)![1]!;
     const { html, path, cookie } = await authenticate(url, 'eve@elsewhere.example');
     expect(html).not.toContain('<script>alert(1)</script>');
-    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).toContain('<h1>&lt;script&gt;alert(1)&lt;/script&gt; ITgnp.exe</h1>');
     expect(html).not.toContain('<img src=x');
+    expect(html).toContain('<p>&quot;&gt;&lt;img src=x onerror=alert(1)&gt;</p>\n<p>Second paragraph</p>');
+    const hidden = [...html].filter(
+      (c) => /[\p{Cc}\u202A-\u202E\u2066-\u2069]/u.test(c) && !'\n\t'.includes(c),
+    );
+    expect(hidden).toEqual([]);
     const forged = await fetch(`${server.url}${path}`, {
       method: 'POST',
       redirect: 'manual',

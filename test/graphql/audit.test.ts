@@ -73,12 +73,13 @@ async function newPolicy(name: string): Promise<string> {
 
 let domainCounter = 0;
 /** A fresh policy with an ADE configuration on it; returns both global ids. */
+/** A disabled configuration, so that enabling it is a change (and registers it with Apple). */
 async function newConfiguration(): Promise<{ policyId: string; configurationId: string }> {
   const policyId = await newPolicy(`Configured ${++domainCounter}`);
   const data = await gqlOk(
     core(),
     f.tenantAdminKey,
-    `mutation($p: ID!, $d: [String!]!) { setAdeConfiguration(input: { policyId: $p, enrollmentType: USER, domains: $d, authMethod: MANAGED_APPLE_ACCOUNT }) { adeConfiguration { id } errors { code message } } }`,
+    `mutation($p: ID!, $d: [String!]!) { setAdeConfiguration(input: { policyId: $p, enrollmentType: USER, domains: $d, authMethod: MANAGED_APPLE_ACCOUNT, enabled: false }) { adeConfiguration { id } errors { code message } } }`,
     { p: policyId, d: [`audit-${domainCounter}-${f.tenantId.slice(-6).toLowerCase()}.example`] },
   );
   return { policyId, configurationId: data.setAdeConfiguration.adeConfiguration.id };

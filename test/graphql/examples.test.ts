@@ -164,8 +164,7 @@ describe('example operations', () => {
         const d = await gqlOk(core(), state.tenantKey, op('set-ade-configuration'), {
           policyId: state.rootId,
           domains: [state.domain.toUpperCase()],
-          type: 'USER',
-          enabled: true,
+          type: 'USER', // $enabled not given: a new configuration is enabled
         });
         const config = d.setAdeConfiguration.adeConfiguration;
         expect(config).toMatchObject({ enrollmentType: 'USER', domains: [state.domain], enabled: true });

@@ -166,7 +166,11 @@ const onConfiguration = (
 builder.mutationFields((t) => ({
   setAdeConfiguration: t.field({
     type: AdeConfigurationPayload,
-    description: "Creates the policy's ADE configuration or brings it to exactly this state (idempotent).",
+    description:
+      "Creates the policy's ADE configuration, or updates it: enrollmentType, domains and authMethod " +
+      'become exactly what is given; passcode and enabled, left out, keep their values. A new ' +
+      'configuration is enabled (it answers devices at once) unless enabled: false is given. ' +
+      'Idempotent: the same input twice changes nothing.',
     args: {
       input: t.arg({
         required: true,
@@ -174,15 +178,24 @@ builder.mutationFields((t) => ({
           fields: (f) => ({
             policyId: f.id({ required: true }),
             enrollmentType: f.field({ type: EnrollmentTypeEnum, required: true }),
-            domains: f.stringList({ required: true }),
+            domains: f.stringList({
+              required: true,
+              description:
+                'The domains of the Managed Apple Accounts that enroll, 1–20. A domain another ' +
+                "configuration has is refused with DOMAIN_TAKEN, its path naming the entry (['input', 'domains', '<index>']).",
+            }),
             authMethod: f.field({ type: WebAuthMethodEnum, required: true }),
             passcode: f.string({
               required: false,
-              description: 'For PASSCODE: the new passcode (kept if omitted).',
+              description:
+                'For PASSCODE: a new passcode, 6–64 characters (required the first time). Left out: ' +
+                'unchanged; null is refused (leave it out).',
             }),
             enabled: f.boolean({
               required: false,
-              description: 'Default: unchanged (false for a new configuration).',
+              description:
+                'Whether devices are answered. Left out: true for a new configuration, unchanged for an ' +
+                'existing one; null is refused (leave it out).',
             }),
           }),
         }),
@@ -199,12 +212,16 @@ builder.mutationFields((t) => ({
   }),
   enableAdeConfiguration: t.field({
     type: AdeConfigurationPayload,
+    description:
+      'Devices are answered within 5 seconds (service discovery re-reads a cached refusal after 5 s).',
     args: { input: t.arg({ required: true, type: idInput('EnableAdeConfigurationInput') }) },
     resolve: (_root, { input }, ctx) =>
       onConfiguration(ctx, input.id, (id) => ctx.core.adeConfigurations.setEnabled(id, true)),
   }),
   disableAdeConfiguration: t.field({
     type: AdeConfigurationPayload,
+    description:
+      'Devices are refused within 30 seconds (service discovery keeps a cached answer up to 30 s).',
     args: { input: t.arg({ required: true, type: idInput('DisableAdeConfigurationInput') }) },
     resolve: (_root, { input }, ctx) =>
       onConfiguration(ctx, input.id, (id) => ctx.core.adeConfigurations.setEnabled(id, false)),

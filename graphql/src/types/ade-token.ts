@@ -1,6 +1,7 @@
 import { type AdeTokenItem, encodeScopedId } from '@ade/core';
 import { builder } from '../builder.ts';
 import { asPayload, payloadType, UserError, type UserErrorShape } from '../errors.ts';
+import { nameText } from '../plain-text.ts';
 import { AdeTokenRef, NodeRef, PolicyRef } from '../refs.ts';
 import { inScope, sameTenantId } from '../scoped.ts';
 
@@ -88,7 +89,7 @@ builder.mutationFields((t) => ({
         type: builder.inputType('CreateAdeTokenInput', {
           fields: (f) => ({
             tenantId: f.id({ required: true }),
-            name: f.string({ required: true }),
+            name: f.string({ required: true, description: nameText() }),
             policyId: f.id({ required: false, description: 'Assign it directly to this policy.' }),
           }),
         }),
@@ -139,12 +140,18 @@ builder.mutationFields((t) => ({
   }),
   assignAdeToken: t.field({
     type: AdeTokenPayload,
-    description: 'Assigns the token directly to one policy (policyId null: to none).',
+    description: 'Assigns the token directly to one policy, or to none.',
     args: {
       input: t.arg({
         required: true,
         type: builder.inputType('AssignAdeTokenInput', {
-          fields: (f) => ({ id: f.id({ required: true }), policyId: f.id({ required: false }) }),
+          fields: (f) => ({
+            id: f.id({ required: true }),
+            policyId: f.id({
+              required: false,
+              description: 'The policy; null unassigns the token; left out, nothing changes.',
+            }),
+          }),
         }),
       }),
     },
@@ -153,7 +160,11 @@ builder.mutationFields((t) => ({
         adeToken: await inScope(ctx, 'adeToken', String(input.id), (id, tenantId) =>
           ctx.core.adeTokens.assign(
             id,
-            input.policyId ? sameTenantId('policy', String(input.policyId), tenantId) : null,
+            input.policyId === undefined
+              ? undefined
+              : input.policyId === null
+                ? null
+                : sameTenantId('policy', String(input.policyId), tenantId),
           ),
         ),
       })),

@@ -2,6 +2,7 @@ import { type ApiKeyItem, encodeKeyId } from '@ade/core';
 import { builder } from '../builder.ts';
 import { connectionType } from '../connection.ts';
 import { asPayload, payloadType, UserError, type UserErrorShape } from '../errors.ts';
+import { nameText } from '../plain-text.ts';
 import { ApiKeyRef, NodeRef } from '../refs.ts';
 
 export const RoleEnum = builder.enumType('Role', {
@@ -60,7 +61,7 @@ builder.mutationFields((t) => ({
         type: builder.inputType('CreateApiKeyInput', {
           fields: (f) => ({
             ownerId: f.id({ required: true }),
-            name: f.string({ required: true }),
+            name: f.string({ required: true, description: nameText() }),
             role: f.field({ type: RoleEnum, required: true }),
           }),
         }),

@@ -6,6 +6,7 @@ import {
 } from '@ade/core';
 import { builder } from '../builder.ts';
 import { asPayload } from '../errors.ts';
+import { linesText, lineText } from '../plain-text.ts';
 import { AdeConfigurationRef } from '../refs.ts';
 import { inScope } from '../scoped.ts';
 import { AdeConfigurationPayload } from './ade-configuration.ts';
@@ -65,21 +66,34 @@ builder.mutationField('setAdeBranding', (t) =>
   t.field({
     type: AdeConfigurationPayload,
     description:
-      'Sets the branding of a configuration to exactly this (omitted or null fields use the defaults).',
+      'Changes the branding of a configuration. A field left out keeps its value; null (or an empty ' +
+      'string) clears it, and its default shows again. The same input twice changes nothing.',
     args: {
       input: t.arg({
         required: true,
         type: builder.inputType('SetAdeBrandingInput', {
           fields: (f) => ({
             id: f.id({ required: true, description: 'The ADE configuration.' }),
-            displayName: f.string({ required: false }),
+            displayName: f.string({
+              required: false,
+              description: lineText(60, "Shown as the page's title (default: the tenant's name). Plain text"),
+            }),
             accentColor: f.string({ required: false, description: '#RRGGBB, dark enough for white text.' }),
-            welcomeText: f.string({ required: false }),
-            supportEmail: f.string({ required: false }),
-            supportPhone: f.string({ required: false }),
-            supportUrl: f.string({ required: false, description: 'https only.' }),
-            privacyNoticeUser: f.string({ required: false }),
-            privacyNoticeDevice: f.string({ required: false }),
+            welcomeText: f.string({ required: false, description: linesText(500) }),
+            supportEmail: f.string({ required: false, description: lineText(254, 'An e-mail address') }),
+            supportPhone: f.string({
+              required: false,
+              description: lineText(30, 'A phone number, e.g. +44 20 7946 0000'),
+            }),
+            supportUrl: f.string({ required: false, description: lineText(500, 'An https:// address') }),
+            privacyNoticeUser: f.string({
+              required: false,
+              description: linesText(2000, 'What the organisation can and cannot see on a USER enrollment'),
+            }),
+            privacyNoticeDevice: f.string({
+              required: false,
+              description: linesText(2000, 'What the organisation can and cannot see on a DEVICE enrollment'),
+            }),
             logoBase64: f.string({
               required: false,
               description: 'PNG or JPEG, at most 100 KB and 1024×1024; null removes it, omitted keeps it.',

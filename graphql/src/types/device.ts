@@ -73,6 +73,17 @@ DeviceRef.implement({
     enrolledAt: t.expose('enrolledAt', { type: 'DateTime', nullable: true }),
     lastCheckInAt: t.expose('lastCheckInAt', { type: 'DateTime', nullable: true }),
     unenrolledAt: t.expose('unenrolledAt', { type: 'DateTime', nullable: true }),
+    pushError: t.exposeString('pushError', {
+      nullable: true,
+      description:
+        "APNs's reason the last time it refused this device's push token for good (e.g. Unregistered); " +
+        'null if it never has.',
+    }),
+    pushErrorAt: t.expose('pushErrorAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When APNs said so (compare with lastCheckInAt).',
+    }),
   }),
 });
 

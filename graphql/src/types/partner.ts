@@ -2,6 +2,7 @@ import type { ApiKeyItem, PartnerItem } from '@ade/core';
 import { builder } from '../builder.ts';
 import { connectionType, pageArgs } from '../connection.ts';
 import { asPayload, UserError, type UserErrorShape } from '../errors.ts';
+import { nameText } from '../plain-text.ts';
 import { ApiKeyRef, NodeRef, PartnerRef } from '../refs.ts';
 import { ApiKeyConnection } from './api-key.ts';
 import { AuditEventConnection } from './audit-event.ts';
@@ -83,8 +84,8 @@ builder.mutationField('createPartner', (t) =>
         required: true,
         type: builder.inputType('CreatePartnerInput', {
           fields: (f) => ({
-            name: f.string({ required: true }),
-            firstKeyName: f.string({ required: false }),
+            name: f.string({ required: true, description: nameText() }),
+            firstKeyName: f.string({ required: false, description: nameText("The first key's name") }),
           }),
         }),
       }),

@@ -2,6 +2,7 @@ import { type DeploymentItem, encodeScopedId, type PayloadItem } from '@ade/core
 import { builder } from '../builder.ts';
 import { connectionType, pageArgs } from '../connection.ts';
 import { asPayload, payloadType } from '../errors.ts';
+import { nameText } from '../plain-text.ts';
 import { DeviceRef, NodeRef, PayloadRef, PolicyRef } from '../refs.ts';
 import { inScope } from '../scoped.ts';
 
@@ -224,7 +225,10 @@ builder.mutationFields((t) => ({
           fields: (f) => ({
             policyId: f.id({ required: true }),
             payloadType: f.string({ required: true, description: 'e.g. com.apple.wifi.managed' }),
-            displayName: f.string({ required: false }),
+            displayName: f.string({
+              required: false,
+              description: nameText('A name shown on devices (default: the payload type)'),
+            }),
             settings: f.string({ required: true, description: 'The payload keys as a JSON object.' }),
           }),
         }),
@@ -249,8 +253,11 @@ builder.mutationFields((t) => ({
         type: builder.inputType('UpdatePayloadInput', {
           fields: (f) => ({
             id: f.id({ required: true }),
-            displayName: f.string({ required: false }),
-            settings: f.string({ required: true }),
+            displayName: f.string({
+              required: false,
+              description: `Left out: unchanged; null or empty: back to the payload type. ${nameText('The name')}`,
+            }),
+            settings: f.string({ required: true, description: 'All the payload keys, as a JSON object.' }),
             expectedVersion: f.int({ required: false }),
           }),
         }),

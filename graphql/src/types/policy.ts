@@ -2,6 +2,7 @@ import { decodeScopedId, encodeScopedId, type PolicyItem } from '@ade/core';
 import { builder } from '../builder.ts';
 import { connectionType, pageArgs } from '../connection.ts';
 import { asPayload, payloadType, UserError, type UserErrorShape } from '../errors.ts';
+import { nameText } from '../plain-text.ts';
 import { AdeConfigurationRef, AdeTokenRef, NodeRef, PolicyRef, TenantRef } from '../refs.ts';
 
 export const policyId = (item: PolicyItem) => encodeScopedId(item.tenantId, item.policyId);
@@ -127,7 +128,10 @@ builder.mutationFields((t) => ({
       input: t.arg({
         required: true,
         type: builder.inputType('CreatePolicyInput', {
-          fields: (f) => ({ parentId: f.id({ required: true }), name: f.string({ required: true }) }),
+          fields: (f) => ({
+            parentId: f.id({ required: true }),
+            name: f.string({ required: true, description: nameText() }),
+          }),
         }),
       }),
     },
@@ -146,7 +150,7 @@ builder.mutationFields((t) => ({
         type: builder.inputType('RenamePolicyInput', {
           fields: (f) => ({
             id: f.id({ required: true }),
-            name: f.string({ required: true }),
+            name: f.string({ required: true, description: nameText() }),
             expectedVersion: f.int({
               required: false,
               description: 'Refuse (VERSION_MISMATCH) unless the policy is at this version.',

@@ -3,6 +3,7 @@ import { builder } from '../builder.ts';
 import { connectionType, pageArgs } from '../connection.ts';
 import type { GraphQLContext } from '../context.ts';
 import { asPayload, payloadType } from '../errors.ts';
+import { nameText } from '../plain-text.ts';
 import {
   AdeConfigurationRef,
   AdeTokenRef,
@@ -123,8 +124,11 @@ builder.mutationFields((t) => ({
         required: true,
         type: builder.inputType('CreateTenantInput', {
           fields: (f) => ({
-            name: f.string({ required: true }),
-            rootPolicyName: f.string({ required: false, description: 'Default "All devices".' }),
+            name: f.string({ required: true, description: nameText() }),
+            rootPolicyName: f.string({
+              required: false,
+              description: nameText('The root policy\'s name, default "All devices"'),
+            }),
           }),
         }),
       }),
@@ -140,7 +144,7 @@ builder.mutationFields((t) => ({
         type: builder.inputType('RenameTenantInput', {
           fields: (f) => ({
             id: f.id({ required: true }),
-            name: f.string({ required: true }),
+            name: f.string({ required: true, description: nameText() }),
             expectedVersion: f.int({ required: false }),
           }),
         }),

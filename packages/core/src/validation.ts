@@ -4,18 +4,48 @@
  * build: the classic one bundles every locale (≈450 KB in each Lambda) for messages we write anyway.
  */
 import * as z from 'zod/mini';
-import { AppError } from './errors.ts';
+import { AppError, ERROR_CODES, type ErrorCode } from './errors.ts';
+import { type Lines, normalizeLineBreaks, plainTextProblem } from './plain-text.ts';
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+/** The plain-text rule (plain-text.ts) as a check; a refusal carries the code NOT_PLAIN_TEXT. */
+export function plainText(lines: Lines) {
+  return z.superRefine((value: string, ctx) => {
+    const problem = plainTextProblem(value, lines);
+    // `continue: false`: the field's length and format checks after this one would only add noise.
+    if (problem) {
+      ctx.addIssue({ code: 'custom', message: problem, params: { code: 'NOT_PLAIN_TEXT' }, continue: false });
+    }
+  });
+}
 
-/** A display name: trimmed, 1–100 characters, no control characters. */
-export const nameSchema = z.string({ error: 'must be text' }).check(
-  z.trim(),
-  z.minLength(1, 'must not be empty'),
-  z.maxLength(100, 'must be at most 100 characters'),
-  z.refine((value) => !CONTROL.test(value), 'must not contain control characters'),
-);
+/** Multi-line plain text (welcome text, notices): trimmed, CR LF stored as LF, at most `max` characters. */
+export function multiLineText(max: number) {
+  return z
+    .string({ error: 'must be text' })
+    .check(
+      z.trim(),
+      z.overwrite(normalizeLineBreaks),
+      plainText('multi'),
+      z.maxLength(max, `must be at most ${max} characters`),
+    );
+}
+
+/** One line of plain text: trimmed, at most `max` characters. */
+export function singleLineText(max: number) {
+  return z
+    .string({ error: 'must be text' })
+    .check(z.trim(), plainText('single'), z.maxLength(max, `must be at most ${max} characters`));
+}
+
+/** A name (partner, tenant, policy, key, token, payload): one line of plain text, 1–100 characters. */
+export const nameSchema = z
+  .string({ error: 'must be text' })
+  .check(
+    z.trim(),
+    plainText('single'),
+    z.minLength(1, 'must not be empty'),
+    z.maxLength(100, 'must be at most 100 characters'),
+  );
 
 export const roleSchema = z.enum(['ADMIN', 'READ_ONLY'], { error: 'must be ADMIN or READ_ONLY' });
 
@@ -35,6 +65,13 @@ export function parseInput<S extends z.ZodMiniType>(
     result.error.issues.map((issue) => ({
       path: [...path, ...issue.path.map(String)],
       message: issue.message,
+      ...issueCode(issue),
     })),
   );
+}
+
+/** The stable code a check attached to its issue (e.g. NOT_PLAIN_TEXT), if it is one of ours. */
+function issueCode(issue: z.core.$ZodIssue): { code?: ErrorCode } {
+  const code = issue.code === 'custom' ? issue.params?.code : undefined;
+  return (ERROR_CODES as readonly unknown[]).includes(code) ? { code: code as ErrorCode } : {};
 }

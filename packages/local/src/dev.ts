@@ -90,20 +90,17 @@ mkdirSync(dataDir, { recursive: true });
 const credentials = { graphqlUrl, ...demo, tableName, dynamoEndpoint: dynamo.endpoint };
 writeFileSync(credentialsFile, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
 
-console.log(`
-ADE Cloud is running (${inMemory ? 'in memory' : `data in ${join(dataDir, 'dynamodb')}`}) — ready in ${Date.now() - started} ms
-
-  GraphQL     ${graphqlUrl}   (open it in a browser for the explorer)
-  Operator    ${demo.operatorKey}
-  Partner     ${demo.partnerKey}
-  Tenant      ${demo.tenantKey}   (${demo.tenantId})
-  Read-only   ${demo.tenantReadOnlyKey}
-
-  Credentials: ${credentialsFile}
-  Try: curl -s ${graphqlUrl} -H "authorization: Bearer $(jq -r .tenantKey ${credentialsFile})" \\
-         -H 'content-type: application/json' -d '{"query":"{ viewer { tenant { name rootPolicy { name children { nodes { name } } } } } }"}'
-
-Ctrl-C to stop.`);
+const { devBanner } = await import('./banner.ts');
+console.log(
+  devBanner({
+    graphqlUrl,
+    publicUrl: process.env.ADE_PUBLIC_URL,
+    storage: inMemory ? 'in memory' : `data in ${join(dataDir, 'dynamodb')}`,
+    readyMs: Date.now() - started,
+    demo,
+    credentialsFile,
+  }),
+);
 
 let stopping = false;
 async function stop(signal: string) {

@@ -1,7 +1,8 @@
 /**
- * Branding of an ADE configuration's web-authentication page. Plain text only, lengths limited,
- * support contact checked, the logo checked by content (images.ts). Unset fields fall back to
- * sensible defaults (the tenant's name, our colour, the default privacy notice for the type).
+ * Branding of an ADE configuration's web-authentication page. Plain text only (plain-text.ts),
+ * lengths limited, support contact checked, the logo checked by content (images.ts). Unset fields
+ * fall back to sensible defaults (the tenant's name, our colour, the default privacy notice for the
+ * type). Changes are partial: what a caller leaves out stays as it is.
  */
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
@@ -10,7 +11,7 @@ import type { AdeService, BrandingItem } from '../entities/service.ts';
 import { AppError } from '../errors.ts';
 import { authorizeInTenant } from '../tenancy.ts';
 import { commit, failedAt } from '../transaction.ts';
-import { parseInput } from '../validation.ts';
+import { multiLineText, parseInput, singleLineText } from '../validation.ts';
 import type { ConfigurationOperations } from './configurations.ts';
 import { sniffImage } from './images.ts';
 
@@ -19,46 +20,23 @@ export { DEFAULT_ACCENT, effectivePrivacyNotice } from './privacy-defaults.ts';
 export const MAX_LOGO_BYTES = 100 * 1024;
 export const MAX_LOGO_SIDE = 1024;
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: plain text may not carry control characters
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
-const text = (max: number) =>
-  z.optional(
-    z.string().check(
-      z.trim(),
-      z.maxLength(max, `must be at most ${max} characters`),
-      z.refine((v) => !CONTROL.test(v), 'must be plain text (no control characters)'),
-    ),
-  );
-
 const schema = z.object({
-  displayName: text(60),
-  accentColor: z.optional(z.string().check(z.regex(/^#[0-9A-Fa-f]{6}$/, 'must be a colour like #0B5FFF'))),
-  welcomeText: text(500),
-  supportEmail: z.optional(
-    z
-      .string()
-      .check(
-        z.trim(),
-        z.maxLength(254, 'is too long'),
-        z.regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'must be an email address'),
-      ),
+  displayName: singleLineText(60),
+  accentColor: z.string().check(z.regex(/^#[0-9A-Fa-f]{6}$/, 'must be a colour like #0B5FFF')),
+  welcomeText: multiLineText(500),
+  supportEmail: singleLineText(254).check(z.regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'must be an email address')),
+  supportPhone: singleLineText(30).check(
+    z.regex(/^\+?[0-9][0-9 ().-]{4,24}$/, 'must be a phone number, e.g. +44 20 7946 0000'),
   ),
-  supportPhone: z.optional(
-    z
-      .string()
-      .check(
-        z.trim(),
-        z.regex(/^\+?[0-9][0-9 ().-]{4,24}$/, 'must be a phone number, e.g. +44 20 7946 0000'),
-      ),
-  ),
-  supportUrl: z.optional(
-    z
-      .string()
-      .check(z.trim(), z.maxLength(500, 'is too long'), z.refine(isHttpsUrl, 'must be an https:// address')),
-  ),
-  privacyNoticeUser: text(2000),
-  privacyNoticeDevice: text(2000),
+  supportUrl: singleLineText(500).check(z.refine(isHttpsUrl, 'must be an https:// address')),
+  privacyNoticeUser: multiLineText(2000),
+  privacyNoticeDevice: multiLineText(2000),
 });
+
+/** A change names only the fields it changes. */
+const changeSchema = z.partial(schema);
+type TextField = keyof z.infer<typeof schema>;
+const TEXT_FIELDS = Object.keys(schema.shape) as TextField[];
 
 function isHttpsUrl(value: string): boolean {
   try {
@@ -79,8 +57,9 @@ export function contrastWithWhite(hex: string): number {
   return 1.05 / (luminance + 0.05);
 }
 
-export type BrandingInput = Partial<Record<keyof z.infer<typeof schema>, string | null>> & {
-  /** Base64 PNG or JPEG; null removes the logo; omitted keeps it. */
+/** Left out (undefined): unchanged; null or an empty string: cleared (the default shows again). */
+export type BrandingInput = Partial<Record<TextField, string | null>> & {
+  /** Base64 PNG or JPEG; null (or empty) removes the logo; omitted keeps it. */
   logoBase64?: string | null;
 };
 
@@ -97,13 +76,18 @@ export function brandingOperations(service: AdeService, configurations: Configur
     return (await brandingLogo.get({ tenantId, configurationId }).go()).data;
   }
 
-  /** Sets the branding to exactly `input` (unset fields use defaults); idempotent. */
-  async function set(configurationId: string, input: BrandingInput): Promise<BrandingItem> {
+  /**
+   * Changes the branding: a field left out (undefined) keeps its value; null or an empty string
+   * clears it, so its default shows again. The same input twice writes nothing the second time.
+   */
+  async function set(configurationId: string, input: BrandingInput): Promise<BrandingItem | null> {
     const tenantId = authorizeInTenant('ade:write');
     const { logoBase64, ...fields } = input;
+    const given = TEXT_FIELDS.filter((field) => fields[field] !== undefined);
+    const cleared = given.filter((field) => !fields[field]?.trim());
     const parsed = parseInput(
-      schema,
-      Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== null && v !== undefined && v !== '')),
+      changeSchema,
+      Object.fromEntries(given.filter((f) => !cleared.includes(f)).map((f) => [f, fields[f]])),
     );
     if (parsed.accentColor && contrastWithWhite(parsed.accentColor) < 3) {
       throw AppError.validation([
@@ -113,11 +97,20 @@ export function brandingOperations(service: AdeService, configurations: Configur
         },
       ]);
     }
+    const removeLogo = logoBase64 === null || logoBase64 === '';
+    const image = logoBase64 ? checkLogo(logoBase64) : undefined;
     await configurations.get(configurationId);
     const existing = await get(configurationId);
-    const image = logoBase64 ? checkLogo(logoBase64) : undefined;
-    const logoMeta = image ? image.meta : logoBase64 === null ? undefined : existing?.logo;
-    const next = { ...parsed, logo: logoMeta };
+
+    const texts: Partial<Record<TextField, string>> = {};
+    for (const field of TEXT_FIELDS) {
+      const value = cleared.includes(field) ? undefined : (parsed[field] ?? existing?.[field]);
+      if (value !== undefined) texts[field] = value;
+    }
+    const changed = TEXT_FIELDS.filter((field) => texts[field] !== existing?.[field]);
+    const logoMeta = image ? image.meta : removeLogo ? undefined : existing?.logo;
+    const logoChanged = logoMeta?.sha256 !== existing?.logo?.sha256;
+    if (changed.length === 0 && !logoChanged) return existing;
     await commit(
       service,
       (e) => [
@@ -125,7 +118,8 @@ export function brandingOperations(service: AdeService, configurations: Configur
           .put({
             tenantId,
             configurationId,
-            ...next,
+            ...texts,
+            logo: logoMeta,
             version: (existing?.version ?? 0) + 1,
             createdAt: existing?.createdAt,
           })
@@ -133,8 +127,10 @@ export function brandingOperations(service: AdeService, configurations: Configur
             existing ? eq(a.version, existing.version) : notExists(a.version),
           )
           .commit(),
-        ...(image ? [e.brandingLogo.put({ tenantId, configurationId, ...image.item }).commit()] : []),
-        ...(logoBase64 === null && existing?.logo
+        ...(image && logoChanged
+          ? [e.brandingLogo.put({ tenantId, configurationId, ...image.item }).commit()]
+          : []),
+        ...(removeLogo && existing?.logo
           ? [e.brandingLogo.delete({ tenantId, configurationId }).commit()]
           : []),
         auditPut(e, {
@@ -143,8 +139,8 @@ export function brandingOperations(service: AdeService, configurations: Configur
           targetType: 'AdeConfiguration',
           targetId: configurationId,
           details: {
-            fields: Object.keys(parsed),
-            logo: image ? image.meta.sha256 : logoBase64 === null ? 'removed' : 'kept',
+            fields: changed,
+            logo: !logoChanged ? 'kept' : image ? image.meta.sha256 : 'removed',
           },
         }),
       ],

@@ -14,7 +14,7 @@ import { AppError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { PolicyReads } from '../policies/tree.ts';
 import { authorizeInTenant } from '../tenancy.ts';
-import { commit, failedAt } from '../transaction.ts';
+import { commit, failedAt, type TxEntities } from '../transaction.ts';
 import { parseInput } from '../validation.ts';
 import { newDiscoveryId } from './discovery-id.ts';
 import { hashPasscode, verifyPasscode } from './passcode.ts';
@@ -48,11 +48,31 @@ export interface SetConfigurationInput {
   enrollmentType: 'USER' | 'DEVICE';
   domains: string[];
   authMethod: 'MANAGED_APPLE_ACCOUNT' | 'PASSCODE';
+  /** For PASSCODE: a new passcode; left out keeps the current one (null is refused: it has no "cleared"). */
   passcode?: string | null;
+  /** Left out: unchanged, and true for a new configuration (null is refused, like passcode's). */
   enabled?: boolean | null;
 }
 
-export function configurationOperations(service: AdeService, policies: PolicyReads) {
+/** Fields a "set" keeps when left out but cannot clear: null would be a mistake, said as one. */
+function refuseNull(input: SetConfigurationInput) {
+  const problems = (['passcode', 'enabled'] as const)
+    .filter((field) => input[field] === null)
+    .map((field) => ({
+      path: [field],
+      message: 'cannot be cleared: leave it out to keep the current value',
+    }));
+  if (problems.length) throw AppError.validation(problems);
+}
+
+/** The fallback registration's wishes for a configuration (fallback.ts), saved with a change to it. */
+type FallbackWishes = (e: TxEntities, config: AdeConfigurationItem) => unknown[];
+
+export function configurationOperations(
+  service: AdeService,
+  policies: PolicyReads,
+  fallbackWishes: FallbackWishes,
+) {
   const { adeConfiguration } = service.entities;
 
   async function get(configurationId: string): Promise<AdeConfigurationItem> {
@@ -64,38 +84,45 @@ export function configurationOperations(service: AdeService, policies: PolicyRea
     return item;
   }
 
-  /** Normalizes and de-duplicates domains; every problem is reported with its index. */
-  function normalizeDomains(domains: string[]): string[] {
+  /**
+   * Normalizes and de-duplicates domains; every problem is reported with its index. `inputIndex`
+   * maps each normalized domain to where the caller first gave it (the path of a DOMAIN_TAKEN).
+   */
+  function normalizeDomains(domains: string[]): { domains: string[]; inputIndex: Map<string, number> } {
     const problems: { path: string[]; message: string }[] = [];
-    const out: string[] = [];
+    const inputIndex = new Map<string, number>();
     domains.forEach((domain, index) => {
       try {
         const normalized = normalizeDomain(domain, ['domains', String(index)]);
-        if (!out.includes(normalized)) out.push(normalized);
+        if (!inputIndex.has(normalized)) inputIndex.set(normalized, index);
       } catch (error) {
         if (error instanceof AppError) problems.push(...error.problems);
         else throw error;
       }
     });
     if (problems.length) throw AppError.validation(problems);
-    return out;
+    return { domains: [...inputIndex.keys()], inputIndex };
   }
 
   /**
-   * Creates the policy's configuration, or brings it to exactly this state ("set" is idempotent:
-   * the same input twice writes nothing the second time). Returns the item and whether `enabled`
-   * changed, so the caller can bring Apple's fallback registration in line.
+   * Creates the policy's configuration, or updates it: type, domains and method become exactly
+   * what is given; `passcode` and `enabled` left out keep their values. A new configuration is
+   * enabled unless `enabled: false` says otherwise: an admin who has just set one up with its
+   * domains expects it to answer devices. "Set" is idempotent: the same input twice writes nothing
+   * the second time. Returns the item and whether `enabled` changed, so the caller can bring
+   * Apple's fallback registration in line.
    */
   async function set(
     input: SetConfigurationInput,
   ): Promise<{ item: AdeConfigurationItem; enabledChanged: boolean }> {
     const tenantId = authorizeInTenant('ade:write');
+    refuseNull(input);
     const parsed = parseInput(setSchema, {
       ...input,
       passcode: input.passcode ?? undefined,
       enabled: input.enabled ?? undefined,
     });
-    const domains = normalizeDomains(parsed.domains);
+    const { domains, inputIndex } = normalizeDomains(parsed.domains);
     const policy = await policies.get(input.policyId);
     const existing = policy.adeConfigurationId ? await get(policy.adeConfigurationId) : undefined;
     if (parsed.authMethod === 'PASSCODE' && !parsed.passcode && !existing?.passcodeHash) {
@@ -113,14 +140,16 @@ export function configurationOperations(service: AdeService, policies: PolicyRea
         (!parsed.passcode || (await verifyPasscode(parsed.passcode, existing.passcodeHash)));
       passcodeHash = unchanged ? existing!.passcodeHash : await hashPasscode(parsed.passcode!);
     }
-    const enabled = parsed.enabled ?? existing?.enabled ?? false;
+    const enabled = parsed.enabled ?? existing?.enabled ?? true;
     const actor = describeActor(useActor()).id;
 
     const taken = (offset: number, claimed: string[]) => (codes: TransactionItemCode[]) => {
       const index = codes.findIndex(
         (code, i) => i >= offset && i < offset + claimed.length && code === 'ConditionalCheckFailed',
       );
-      return index >= 0 ? domainTaken(claimed[index - offset]!) : undefined;
+      if (index < 0) return undefined;
+      const domain = claimed[index - offset]!;
+      return domainTaken(domain, ['domains', String(inputIndex.get(domain))]);
     };
 
     if (!existing) {
@@ -171,8 +200,9 @@ export function configurationOperations(service: AdeService, policies: PolicyRea
             : taken(2, domains)(codes),
       );
       // What was just written (no read-after-write: the transaction wrote exactly this, or failed).
+      // A new configuration has no fallback tokens yet: nothing to register with Apple.
       const now = new Date().toISOString();
-      return { item: { ...item, version: 1, createdAt: now, updatedAt: now }, enabledChanged: enabled };
+      return { item: { ...item, version: 1, createdAt: now, updatedAt: now }, enabledChanged: false };
     }
 
     const added = domains.filter((d) => !existing.domains.includes(d));
@@ -205,6 +235,8 @@ export function configurationOperations(service: AdeService, policies: PolicyRea
             .where((a, { eq }) => eq(a.configurationId, configurationId))
             .commit(),
         ),
+        // Enabling or disabling here changes what Apple should hold, as enable/disable do.
+        ...(existing.enabled !== enabled ? fallbackWishes(e, { ...existing, enabled }) : []),
         auditPut(e, {
           scope: { tenantId },
           action: 'adeConfiguration.update',
@@ -238,9 +270,11 @@ export function configurationOperations(service: AdeService, policies: PolicyRea
   return { get, list, set, normalizeDomains };
 }
 
-export function domainTaken(domain: string): AppError {
+/** `path`: the input field that named the domain (like every field problem, for portals to point at). */
+export function domainTaken(domain: string, path: string[]): AppError {
   // Never say who has it: that would reveal another tenant's customer.
-  return AppError.conflict('DOMAIN_TAKEN', `${domain} is already used by another ADE configuration.`);
+  const message = `${domain} is already used by another ADE configuration.`;
+  return new AppError('conflict', 'DOMAIN_TAKEN', message, [{ path, message }]);
 }
 
 export type ConfigurationOperations = ReturnType<typeof configurationOperations>;

@@ -2,7 +2,15 @@
  * Service discovery for devices (and the customer's Worker or redirect): the discovery id names
  * the tenant and configuration, so an answer costs one GetItem — and none while cached. The cache
  * is keyed by the whole discovery id and holds only what discovery needs, so it is safe across
- * tenants; an entry lives 30 s, so a change (disable, new domain) reaches devices within a minute.
+ * tenants. How long a read is trusted depends on what it leads to:
+ * - a server (200) for 30 s: a change that turns answers into refusals (disable, a domain removed)
+ *   reaches devices within 30 s;
+ * - a refusal (403) for 5 s: a change that turns refusals into answers (enable, a domain added)
+ *   reaches devices within 5 s. An admin who has just enabled a configuration tries a device at
+ *   once; a refusal still held for half a minute would look like a broken setup. Re-reading costs
+ *   at most one GetItem per discovery id every 5 s per Lambda container while devices are refused.
+ * Each Lambda container holds its own cache, so the delays are per container; the GraphQL function
+ * cannot clear the discovery function's cache (another process), hence the short refusal time.
  */
 import { type DiscoverableConfiguration, type DiscoveryQuery, discoveryAnswer } from '../discovery/answer.ts';
 import type { AdeService } from '../entities/service.ts';
@@ -10,22 +18,20 @@ import type { CoreOptions } from '../options.ts';
 import { discoveryAuditBuffer } from './discovery-audit.ts';
 import { parseDiscoveryId, sameDiscoveryId } from './discovery-id.ts';
 
+/** How long a cached configuration answers devices with a server. */
 export const DISCOVERY_CACHE_TTL_MS = 30_000;
+/** How long a cached configuration (or its absence) refuses devices before it is read again. */
+export const DISCOVERY_REFUSAL_TTL_MS = 5_000;
 const MAX_ENTRIES = 10_000;
 
 export function discoveryOperations(service: AdeService, options: CoreOptions) {
   type Found = DiscoverableConfiguration & { tenantId: string; configurationId: string };
-  const cache = new Map<string, { config: Found | null; expires: number }>();
+  const cache = new Map<string, { config: Found | null; readAt: number }>();
   const audit = discoveryAuditBuffer(service);
 
-  async function load(discoveryId: string): Promise<Found | null> {
-    const keys = parseDiscoveryId(discoveryId);
-    if (!keys) return null; // not one of ours: no read at all
-    const now = Date.now();
-    const cached = cache.get(discoveryId);
-    if (cached && cached.expires > now) return cached.config;
+  async function read(discoveryId: string, keys: { tenantId: string; configurationId: string }) {
     const item = (await service.entities.adeConfiguration.get(keys).go()).data;
-    const config =
+    const config: Found | null =
       item && sameDiscoveryId(item.discoveryId, discoveryId)
         ? {
             discoveryId,
@@ -36,16 +42,31 @@ export function discoveryOperations(service: AdeService, options: CoreOptions) {
             domains: item.domains,
           }
         : null;
+    cache.delete(discoveryId); // re-inserted last: the map's order is the order of reads
     if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value!); // oldest first
-    cache.set(discoveryId, { config, expires: now + DISCOVERY_CACHE_TTL_MS });
+    cache.set(discoveryId, { config, readAt: options.now().getTime() });
     return config;
+  }
+
+  /** The configuration and the answer to `query`: from the cache while its answer is still trusted. */
+  async function answerFor(discoveryId: string, query: DiscoveryQuery) {
+    const keys = parseDiscoveryId(discoveryId);
+    if (!keys) return { config: null, answer: discoveryAnswer(null, query, options.publicUrl) }; // no read
+    const cached = cache.get(discoveryId);
+    if (cached) {
+      const age = options.now().getTime() - cached.readAt;
+      const answer = discoveryAnswer(cached.config, query, options.publicUrl);
+      const trustedFor = answer.status === 200 ? DISCOVERY_CACHE_TTL_MS : DISCOVERY_REFUSAL_TTL_MS;
+      if (age >= 0 && age < trustedFor) return { config: cached.config, answer };
+    }
+    const config = await read(discoveryId, keys);
+    return { config, answer: discoveryAnswer(config, query, options.publicUrl) };
   }
 
   return {
     /** Apple's discovery answer for this id and query (200 with one server, or 403 well-known.failed). */
     async answer(discoveryId: string, query: DiscoveryQuery) {
-      const config = await load(discoveryId);
-      const answer = discoveryAnswer(config, query, options.publicUrl);
+      const { config, answer } = await answerFor(discoveryId, query);
       if (!config) return answer; // an id that names nothing of ours names no tenant to write into
       const writing = audit.record({
         tenantId: config.tenantId,

@@ -10,9 +10,9 @@ import { tokenChanges } from './token-changes.ts';
 import { tokenOperations } from './tokens.ts';
 
 export function adeOperations(service: AdeService, policies: PolicyReads, options: CoreOptions) {
-  const configurations = configurationOperations(service, policies);
   const tokens = tokenOperations(service, policies, options);
   const fallback = fallbackOperations(service, policies, tokens, options);
+  const configurations = configurationOperations(service, policies, fallback.wishes);
   const lifecycle = lifecycleOperations(service, policies, configurations, fallback, tokens, options.now);
   const changes = tokenChanges(service, policies, tokens, configurations);
   const branding = brandingOperations(service, configurations);

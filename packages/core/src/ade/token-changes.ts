@@ -24,13 +24,14 @@ export function tokenChanges(
   }
 
   /**
-   * Assigns the token directly to one policy (or to none, with null). Moving a token that a
-   * configuration uses as fallback is allowed — the configuration's diagnostics then report it.
+   * Assigns the token directly to one policy (or to none, with null; undefined changes nothing, so
+   * a script that forgot its variable does not unassign). Moving a token that a configuration uses
+   * as fallback is allowed — the configuration's diagnostics then report it.
    */
-  async function assign(tokenId: string, policyId: string | null): Promise<AdeTokenItem> {
+  async function assign(tokenId: string, policyId: string | null | undefined): Promise<AdeTokenItem> {
     const tenantId = authorizeInTenant('ade:write');
     const token = await tokens.get(tokenId);
-    if ((token.policyId ?? null) === policyId) return token;
+    if (policyId === undefined || (token.policyId ?? null) === policyId) return token;
     const target = policyId ? await policies.get(policyId) : undefined;
     await commit(
       service,

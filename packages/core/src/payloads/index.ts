@@ -15,6 +15,7 @@ import { type PageArgs, paginate } from '../pagination.ts';
 import type { PolicyReads } from '../policies/tree.ts';
 import { authorizeInTenant } from '../tenancy.ts';
 import { commit, failedAt } from '../transaction.ts';
+import { nameSchema, parseInput } from '../validation.ts';
 import type { DeliveryOperations } from './delivery.ts';
 import { catalog, REPORTED_TARGETS, type TargetEnrollment, type TargetPlatform } from './targets.ts';
 
@@ -28,6 +29,7 @@ const INLINE_ROLLOUT_MS = 3_000;
 
 export interface PayloadInput {
   payloadType: string;
+  /** A name (plain text, ≤ 100). On an update: left out keeps it; null or empty resets it to the type. */
   displayName?: string | null;
   /** The payload's keys: an object, or its JSON text (checked after authorization, like everything). */
   settings: Record<string, unknown> | string;
@@ -45,6 +47,11 @@ function settingsObject(settings: PayloadInput['settings']): Record<string, unkn
   if (!value || typeof value !== 'object' || Array.isArray(value))
     throw AppError.validation([{ path: ['settings'], message: 'must be a JSON object' }]);
   return value as Record<string, unknown>;
+}
+
+/** A payload's name as given (checked like every name), or undefined when it is empty or null. */
+function displayNameOf(value: string | null | undefined): string | undefined {
+  return value?.trim() ? parseInput(nameSchema, value, ['displayName']) : undefined;
 }
 
 export interface TargetEligibility {
@@ -137,7 +144,7 @@ export function payloadOperations(service: AdeService, policies: PolicyReads, de
       policyId,
       kind,
       payloadType: input.payloadType,
-      displayName: input.displayName?.trim() || input.payloadType,
+      displayName: displayNameOf(input.displayName) ?? input.payloadType,
       settingsJson: JSON.stringify(settings),
       version: 1,
       createdBy: describeActor(useActor()).id,
@@ -180,7 +187,10 @@ export function payloadOperations(service: AdeService, policies: PolicyReads, de
     await validate({ ...input, settings, payloadType: current.payloadType });
     const next = {
       ...current,
-      displayName: input.displayName?.trim() || current.displayName,
+      displayName:
+        input.displayName === undefined
+          ? current.displayName
+          : (displayNameOf(input.displayName) ?? current.payloadType),
       settingsJson: JSON.stringify(settings),
       version: current.version + 1,
     };
