@@ -53,7 +53,7 @@ export type EnrollmentType =
   /** Account-driven User Enrollment: personal devices (Apple: BYOD, mdm-byod). */
   | 'USER';
 
-/** Stable codes of expected failures; scripts can branch on them. */
+/** Stable codes of expected failures; scripts can branch on them. NOT_PLAIN_TEXT: a free-text field (a name, branding) holds markup, a control character or a bidirectional override; the field says which. */
 export type ErrorCode =
   | 'ALREADY_REVOKED'
   | 'APPLE_UNAVAILABLE'
@@ -69,6 +69,7 @@ export type ErrorCode =
   | 'MISSING_REQUIRED_KEY'
   | 'NOT_A_TOKEN'
   | 'NOT_FOUND'
+  | 'NOT_PLAIN_TEXT'
   | 'PAGE_SIZE_TOO_LARGE'
   | 'PASSCODE_REQUIRED'
   | 'POLICY_CYCLE'
@@ -116,17 +117,23 @@ export type Role =
 export type SetAdeBrandingInput = {
   /** #RRGGBB, dark enough for white text. */
   accentColor?: string | null | undefined;
+  /** Shown as the page's title (default: the tenant's name). Plain text, one line, at most 60 characters (trimmed). Markup (a "<" followed by a letter, "/", "!" or "?"), control characters and bidirectional overrides (U+202A–U+202E, U+2066–U+2069) are refused with NOT_PLAIN_TEXT. */
   displayName?: string | null | undefined;
   /** The ADE configuration. */
   id: string | number;
   /** PNG or JPEG, at most 100 KB and 1024×1024; null removes it, omitted keeps it. */
   logoBase64?: string | null | undefined;
+  /** What the organisation can and cannot see on a DEVICE enrollment, at most 2000 characters; line breaks allowed (a blank line starts a paragraph). Markup (a "<" followed by a letter, "/", "!" or "?"), control characters and bidirectional overrides (U+202A–U+202E, U+2066–U+2069) are refused with NOT_PLAIN_TEXT. */
   privacyNoticeDevice?: string | null | undefined;
+  /** What the organisation can and cannot see on a USER enrollment, at most 2000 characters; line breaks allowed (a blank line starts a paragraph). Markup (a "<" followed by a letter, "/", "!" or "?"), control characters and bidirectional overrides (U+202A–U+202E, U+2066–U+2069) are refused with NOT_PLAIN_TEXT. */
   privacyNoticeUser?: string | null | undefined;
+  /** An e-mail address, one line, at most 254 characters (trimmed). Markup (a "<" followed by a letter, "/", "!" or "?"), control characters and bidirectional overrides (U+202A–U+202E, U+2066–U+2069) are refused with NOT_PLAIN_TEXT. */
   supportEmail?: string | null | undefined;
+  /** A phone number, e.g. +44 20 7946 0000, one line, at most 30 characters (trimmed). Markup (a "<" followed by a letter, "/", "!" or "?"), control characters and bidirectional overrides (U+202A–U+202E, U+2066–U+2069) are refused with NOT_PLAIN_TEXT. */
   supportPhone?: string | null | undefined;
-  /** https only. */
+  /** An https:// address, one line, at most 500 characters (trimmed). Markup (a "<" followed by a letter, "/", "!" or "?"), control characters and bidirectional overrides (U+202A–U+202E, U+2066–U+2069) are refused with NOT_PLAIN_TEXT. */
   supportUrl?: string | null | undefined;
+  /** Plain text, at most 500 characters; line breaks allowed (a blank line starts a paragraph). Markup (a "<" followed by a letter, "/", "!" or "?"), control characters and bidirectional overrides (U+202A–U+202E, U+2066–U+2069) are refused with NOT_PLAIN_TEXT. */
   welcomeText?: string | null | undefined;
 };
 
