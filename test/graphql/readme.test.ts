@@ -37,6 +37,9 @@ const NOT_GRAPHQL = new Set([
   'domainTarget',
   // Apple's model family
   'iPhone',
+  // the browser's storage areas (the explorer keeps the API key in one of them)
+  'sessionStorage',
+  'localStorage',
 ]);
 
 function fieldsOf(type: GraphQLNamedType): Map<string, string[]> {
