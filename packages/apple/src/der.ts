@@ -180,7 +180,8 @@ export function smallInteger(bytes: Uint8Array, element: Element, what: string):
 export function oid(bytes: Uint8Array, element: Element, what: string): Uint8Array {
   expectTag(element, TAG.oid, what);
   const value = content(bytes, element);
-  if (value.length === 0 || value.length > 64) throw new DerError(`${what} is not an OBJECT IDENTIFIER`);
+  if (value.length === 0) throw new DerError(`${what} is empty`);
+  if (value.length > 64) throw new DerError(`${what} is longer than 64 octets`);
   let startOfSub = true;
   for (const octet of value) {
     if (startOfSub && octet === 0x80) throw new DerError(`${what} has a padded sub-identifier`);
@@ -230,8 +231,9 @@ const CONSTRUCTED_UNIVERSAL = new Set<number>([TAG.sequence, TAG.set]);
 
 /**
  * Checks every element inside `element`, recursively, as a general ASN.1 parser would before a schema
- * is applied: well-formed lengths and nesting, universal types in their only legal form (SEQUENCE and
- * SET constructed, the others primitive, except OCTET STRING segments where BER is allowed), and the
+ * is applied: well-formed lengths and nesting, universal types in their only legal form (SEQUENCE, SET
+ * and the other structured types constructed, the rest primitive, except OCTET STRING segments where
+ * BER is allowed), and the
  * contents of the universal types a parser decodes (OBJECT IDENTIFIER, BIT STRING, the two times).
  * Context- and application-tagged elements are taken as they come: constructed ones are descended into.
  */
@@ -249,6 +251,12 @@ export function validateTree(bytes: Uint8Array, element: Element, options: ReadO
   }
   if (!universal) return;
   switch (element.tag) {
+    case 0x08: // EXTERNAL
+    case 0x0b: // EMBEDDED PDV
+    case 0x10: // SEQUENCE
+    case 0x11: // SET
+    case 0x1d: // CHARACTER STRING
+      throw new DerError(`a primitive form of a constructed type at offset ${element.start}`);
     case TAG.oid:
       oid(bytes, element, 'an OBJECT IDENTIFIER');
       return;

@@ -22,7 +22,10 @@ export function pemToDer(pem: string, label: string): Uint8Array | undefined {
   return match?.[1] === undefined ? undefined : decodeBase64Strict(match[1]);
 }
 
-/** "CN=…, C=US, …" in the certificate's own RDN order (Node gives one attribute per line). */
+/**
+ * "CN=…, C=US, …" in the certificate's own RDN order (Node gives one attribute per line); "" for an empty
+ * subject, where Node gives undefined (a certificate any sender can make: it must not crash a verifier).
+ */
 export function subjectString(cert: X509Certificate): string {
-  return cert.subject.split('\n').join(', ');
+  return (cert.subject ?? '').split('\n').join(', ');
 }

@@ -11,7 +11,7 @@
  * instead of pkijs's 3 ms, and no pkijs in the device functions. The pkijs verifier it replaced is kept
  * as the reference in testing/mdm-signature-reference.ts; mdm-signature.test.ts proves they agree.
  */
-import { createHash, verify, X509Certificate } from 'node:crypto';
+import { createHash, type KeyObject, verify, X509Certificate } from 'node:crypto';
 import { DerError, type Element, oid, TAG, time } from './der';
 import { decodeBase64Strict, subjectString } from './encoding';
 import { AppleProtocolError } from './errors';
@@ -77,10 +77,17 @@ export function verifyMdmSignature(
   }
   // Devices sign detached. Should content ever be attached, it must be this very body, or the signature
   // would vouch for something other than what we are about to process.
-  if (signed.content && !Buffer.from(signed.content).equals(body)) throw signatureInvalid();
+  if (signed.content && !Buffer.from(signed.content).equals(body))
+    throw signatureInvalid('its attached content is not the request body');
   const signer = signed.certificates.find((cert) => names(signed.signer, cert))?.x509;
-  if (!signer) throw new AppleProtocolError('SIGNER_CERTIFICATE_MISSING');
-  if (!signatureVerifies(signed, body, signer)) throw signatureInvalid();
+  if (!signer)
+    throw new AppleProtocolError(
+      'SIGNER_CERTIFICATE_MISSING',
+      'The signature does not include the signer’s certificate: none has the issuer and serial number ' +
+        '(compared byte for byte) or the key identifier its signer names.',
+    );
+  const failure = signatureFailure(signed, body, signer);
+  if (failure) throw signatureInvalid(failure);
   return describe(signer);
 }
 
@@ -116,27 +123,51 @@ function names(signer: SignerInfoParts, cert: IncludedCertificate): boolean {
 /**
  * RFC 5652 §5.6: with signed attributes, the signature covers them (as a SET OF) and they must bind the
  * content — its type and digest; without them (allowed only for id-data, §5.3) it covers the content.
+ * Returns why it does not verify, or undefined when it does.
  */
-function signatureVerifies(signed: SignedDataParts, body: Uint8Array, signer: X509Certificate): boolean {
+function signatureFailure(
+  signed: SignedDataParts,
+  body: Uint8Array,
+  signer: X509Certificate,
+): string | undefined {
   const { signer: info } = signed;
   const hash = digestName(info.digestAlgorithm);
+  if (!hash) return 'its digest algorithm is not SHA-1 or SHA-2 (256, 384, 512)';
   const algorithm = SIGNATURES[info.signatureAlgorithm.oid];
-  if (!hash || !algorithm || (algorithm.hash && algorithm.hash !== hash)) return false;
-  if (!parametersFit(info.signatureAlgorithm, algorithm.key)) return false;
-  const key = signer.publicKey;
-  if (key.asymmetricKeyType !== algorithm.key) return false;
+  if (!algorithm) return 'its signature algorithm is not RSA PKCS #1 v1.5 or ECDSA';
+  if (algorithm.hash && algorithm.hash !== hash)
+    return 'its signature algorithm names another hash than its digest algorithm';
+  if (!parametersFit(info.signatureAlgorithm, algorithm.key))
+    return 'its signature algorithm has parameters that algorithm does not take';
+  let key: KeyObject;
+  try {
+    key = signer.publicKey;
+  } catch {
+    return 'the signer’s public key cannot be read';
+  }
+  if (key.asymmetricKeyType !== algorithm.key)
+    return 'the signer’s key is not of the signature algorithm’s type';
   let signedBytes: Uint8Array = body;
   if (info.signedAttrs) {
-    if (!attributesBind(signed, info.signedAttrs.values, createHash(hash).update(body).digest()))
-      return false;
+    const unbound = attributesFailure(
+      signed,
+      info.signedAttrs.values,
+      createHash(hash).update(body).digest(),
+    );
+    if (unbound) return unbound;
     signedBytes = info.signedAttrs.signedBytes;
-  } else if (hex(signed.eContentType) !== OID_HEX.data) return false;
+  } else if (hex(signed.eContentType) !== OID_HEX.data)
+    return 'it signs a content type other than data without signed attributes';
+  let valid = false;
   try {
-    return verify(hash, signedBytes, key, info.signature);
+    valid = verify(hash, signedBytes, key, info.signature);
   } catch {
-    return false; // e.g. an ECDSA signature that is not a DER SEQUENCE of two INTEGERs
+    // e.g. an ECDSA signature that is not a DER SEQUENCE of two INTEGERs: not valid
   }
+  return valid ? undefined : MISMATCH;
 }
+
+const MISMATCH = 'it does not match the request body (altered body or wrong key)';
 
 function digestName(algorithm: AlgorithmIdentifier): string | undefined {
   return algorithm.parameters === 'other' ? undefined : DIGESTS[algorithm.oid];
@@ -147,22 +178,31 @@ function parametersFit(algorithm: AlgorithmIdentifier, key: 'rsa' | 'ec'): boole
   return key === 'rsa' ? algorithm.parameters !== 'other' : algorithm.parameters === 'absent';
 }
 
-/** contentType = eContentType, messageDigest = the body's digest, signingTime (if any) a time; one value each. */
-function attributesBind(signed: SignedDataParts, values: Map<string, Element[]>, digest: Buffer): boolean {
+/**
+ * contentType = eContentType and messageDigest = the body's digest (a wrong digest is the common case of
+ * an altered body), signingTime (if any) a valid time; one value each.
+ */
+function attributesFailure(
+  signed: SignedDataParts,
+  values: Map<string, Element[]>,
+  digest: Buffer,
+): string | undefined {
   const { bytes } = signed;
   const type = single(values.get(OID_HEX.contentType));
   const messageDigest = single(values.get(OID_HEX.messageDigest));
-  if (type?.tag !== TAG.oid || messageDigest?.tag !== TAG.octetString) return false;
-  if (!Buffer.from(oid(bytes, type, 'contentType')).equals(signed.eContentType)) return false;
-  if (!digest.equals(bytes.subarray(messageDigest.contentStart, messageDigest.contentEnd))) return false;
-  if (!values.has(OID_HEX.signingTime)) return true;
+  if (type?.tag !== TAG.oid || messageDigest?.tag !== TAG.octetString)
+    return 'its signed attributes lack a single contentType or messageDigest';
+  if (!Buffer.from(oid(bytes, type, 'contentType')).equals(signed.eContentType))
+    return 'its contentType attribute is not its content’s type';
+  if (!digest.equals(bytes.subarray(messageDigest.contentStart, messageDigest.contentEnd))) return MISMATCH;
+  if (!values.has(OID_HEX.signingTime)) return undefined;
   const signingTime = single(values.get(OID_HEX.signingTime));
-  if (!signingTime) return false;
+  if (!signingTime) return 'its signingTime attribute has more than one value';
   try {
     time(bytes, signingTime, 'signingTime');
-    return true;
+    return undefined;
   } catch {
-    return false;
+    return 'its signingTime attribute is not a time';
   }
 }
 
@@ -179,11 +219,8 @@ function describe(cert: X509Certificate): MdmSignature {
   };
 }
 
-export function signatureInvalid(): AppleProtocolError {
-  return new AppleProtocolError(
-    'SIGNATURE_INVALID',
-    'The Mdm-Signature does not match the request body (altered body or wrong key).',
-  );
+export function signatureInvalid(reason = MISMATCH): AppleProtocolError {
+  return new AppleProtocolError('SIGNATURE_INVALID', `The Mdm-Signature does not verify: ${reason}.`);
 }
 
 export function malformedSignature(reason: string, cause?: unknown): AppleProtocolError {

@@ -5,7 +5,7 @@
  */
 import * as pkijs from 'pkijs';
 import { OID, parseContentInfo, subjectString } from '../cms';
-import { AppleProtocolError } from '../errors';
+import { AppleProtocolError, type AppleProtocolErrorCode } from '../errors';
 import {
   type MdmSignature,
   malformedSignature,
@@ -42,4 +42,54 @@ export function verifyMdmSignatureReference(
     fingerprintSha256: cert.fingerprint256,
     subject: subjectString(cert),
   };
+}
+
+/**
+ * What one verifier made of an input: the signer, or the error's code and message. `CRASH` is the
+ * reference throwing something other than an AppleProtocolError (pkijs objects of an unexpected type: a
+ * TypeError, which production answered with a 500); the fast verifier must never do that.
+ */
+export type VerifierOutcome =
+  | { accepted: true; signature: MdmSignature }
+  | { accepted: false; code: AppleProtocolErrorCode | 'CRASH'; message: string };
+
+/** Runs `verify` and captures its outcome; a non-protocol error is thrown on unless `crash` is 'record'. */
+export function outcomeOf(
+  verify: typeof verifyMdmSignatureReference,
+  header: string | readonly string[] | undefined,
+  body: Uint8Array,
+  crash: 'throw' | 'record' = 'throw',
+): VerifierOutcome {
+  try {
+    return { accepted: true, signature: verify(header, body) };
+  } catch (error) {
+    if (error instanceof AppleProtocolError)
+      return { accepted: false, code: error.code, message: error.message };
+    if (crash === 'record') return { accepted: false, code: 'CRASH', message: String(error) };
+    throw new Error(`the verifier threw a non-protocol error for a ${String(header).length}-char header`, {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Both verifiers on one input, and whether they agree: both refuse, or both accept the same signer. The
+ * fast verifier throwing anything but an AppleProtocolError is thrown on; the reference's crashes count
+ * as refusals (code `CRASH`).
+ */
+export function compareVerifiers(
+  fast: typeof verifyMdmSignatureReference,
+  header: string | readonly string[] | undefined,
+  body: Uint8Array,
+): { fast: VerifierOutcome; reference: VerifierOutcome; agree: boolean } {
+  const ours = outcomeOf(fast, header, body);
+  const reference = outcomeOf(verifyMdmSignatureReference, header, body, 'record');
+  const agree =
+    ours.accepted && reference.accepted
+      ? ours.signature.certificateDer.equals(reference.signature.certificateDer) &&
+        ours.signature.fingerprintSha256 === reference.signature.fingerprintSha256 &&
+        ours.signature.subject === reference.signature.subject &&
+        ours.signature.certificatePem === reference.signature.certificatePem
+      : ours.accepted === reference.accepted;
+  return { fast: ours, reference, agree };
 }
