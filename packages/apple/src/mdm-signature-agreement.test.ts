@@ -393,7 +393,7 @@ describe('fuzzed inputs: the verifiers agree (or the fast one is stricter for a 
           check(der.toString('base64'), seed.content);
         },
       ),
-      runs(300),
+      runs(150),
     );
   });
 
@@ -411,7 +411,7 @@ describe('fuzzed inputs: the verifiers agree (or the fast one is stricter for a 
           check(der.toString('base64'), seed.content);
         },
       ),
-      runs(400),
+      runs(250),
     );
   });
 });

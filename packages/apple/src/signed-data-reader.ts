@@ -100,8 +100,9 @@ const DER: ReadOptions = {};
 /** Reads `der` as ContentInfo → SignedData; throws `DerError` naming the first thing that does not fit. */
 export function readSignedData(der: Uint8Array): SignedDataParts {
   if (der.length === 0) throw new DerError('it is empty');
+  // Framing is checked here to the end (indefinite lengths are read through); the contents of each field
+  // are checked where it is read (validateTree), certificates once per distinct certificate.
   const root = readRoot(der, BER);
-  validateTree(der, root, BER);
   const [contentType, explicit, ...extra] = children(der, expectTag(root, TAG.sequence, 'ContentInfo'), BER);
   noMore(extra, 'ContentInfo');
   if (
@@ -124,19 +125,20 @@ function readSignedDataFields(der: Uint8Array, signedData: Element): SignedDataP
   const version = smallInteger(der, fields[at++]!, 'the SignedData version');
   if (![1, 3, 4, 5].includes(version))
     throw new DerError(`SignedData version ${version} is not one RFC 5652 defines`);
-  const digestAlgorithms = children(der, expectTag(fields[at++], TAG.set, 'digestAlgorithms'), BER);
+  const digestSet = validated(der, expectTag(fields[at++], TAG.set, 'digestAlgorithms'));
+  const digestAlgorithms = children(der, digestSet, BER);
   if (digestAlgorithms.length > MAX_DIGEST_ALGORITHMS)
     throw new DerError('it lists too many digest algorithms');
   for (const algorithm of digestAlgorithms) readAlgorithm(der, algorithm, 'a digest algorithm');
   const encapsulated = readEncapsulatedContent(
     der,
-    expectTag(fields[at++], TAG.sequence, 'encapContentInfo'),
+    validated(der, expectTag(fields[at++], TAG.sequence, 'encapContentInfo')),
   );
   let certificates: IncludedCertificate[] = [];
   if (fields[at]?.tag === TAG.context(0)) certificates = readCertificates(der, fields[at++]!);
   if (fields[at]?.tag === TAG.context(1))
     throw new DerError('it carries CRLs, which device signatures never do');
-  const signerInfos = children(der, expectTag(fields[at++], TAG.set, 'signerInfos'), BER);
+  const signerInfos = children(der, validated(der, expectTag(fields[at++], TAG.set, 'signerInfos')), BER);
   noMore(fields.slice(at), 'SignedData');
   if (signerInfos.length === 0) throw new DerError('it has no signer');
   if (signerInfos.length > 1) throw new DerError('it has more than one signer');
@@ -169,16 +171,41 @@ function readCertificates(der: Uint8Array, set: Element): IncludedCertificate[] 
  */
 function readCertificate(der: Uint8Array, certificate: Element): IncludedCertificate {
   expectTag(certificate, TAG.sequence, 'a certificate');
-  requireDer(der, certificate, 'a certificate');
-  const [tbs] = children(der, certificate);
-  const fields = children(der, expectTag(tbs, TAG.sequence, 'a certificate’s TBSCertificate'));
+  const bytes = encoding(der, certificate);
+  const key = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  const cached = certificateCache.get(key);
+  if (cached) {
+    certificateCache.delete(key);
+    certificateCache.set(key, cached);
+    return cached;
+  }
+  const own = Buffer.from(bytes); // kept by the cache beyond this request's buffer
+  const parsed = parseCertificate(own, readRoot(own));
+  certificateCache.set(key, parsed);
+  if (certificateCache.size > CERTIFICATE_CACHE_SIZE)
+    certificateCache.delete(certificateCache.keys().next().value!);
+  return parsed;
+}
+
+/**
+ * Parsed certificates by their exact bytes. A device sends the same certificate with every message, and
+ * reading it (Node's parse, and the key, fingerprint and PEM Node then keeps on the object) is most of a
+ * verification's cost; the same bytes always give the same answer, so the last thousand are kept.
+ * About 4 KB each: a few MB for the devices one container serves.
+ */
+const CERTIFICATE_CACHE_SIZE = 1000;
+const certificateCache = new Map<string, IncludedCertificate>();
+
+function parseCertificate(bytes: Buffer, certificate: Element): IncludedCertificate {
+  requireDer(bytes, certificate, 'a certificate');
+  const [tbs] = children(bytes, certificate);
+  const fields = children(bytes, expectTag(tbs, TAG.sequence, 'a certificate’s TBSCertificate'));
   let at = fields[0]?.tag === TAG.context(0) ? 1 : 0;
   const serial = expectTag(fields[at++], TAG.integer, 'a certificate’s serial number');
   at++; // signature algorithm
   const issuer = expectTag(fields[at++], TAG.sequence, 'a certificate’s issuer');
   const extensions = fields.find((field) => field.tag === TAG.context(3));
   let x509: X509Certificate;
-  const bytes = encoding(der, certificate);
   try {
     x509 = new X509Certificate(bytes);
   } catch {
@@ -187,10 +214,10 @@ function readCertificate(der: Uint8Array, certificate: Element): IncludedCertifi
   if (!x509.raw.equals(bytes)) throw new DerError('a certificate is not in DER');
   const result: IncludedCertificate = {
     x509,
-    issuer: encoding(der, issuer),
-    serial: integerContent(der, serial),
+    issuer: encoding(bytes, issuer),
+    serial: integerContent(bytes, serial),
   };
-  const keyId = extensions ? subjectKeyIdentifier(der, extensions) : undefined;
+  const keyId = extensions ? subjectKeyIdentifier(bytes, extensions) : undefined;
   if (keyId) result.subjectKeyIdentifier = keyId;
   return result;
 }
@@ -304,6 +331,12 @@ function requireDer(der: Uint8Array, element: Element, what: string): void {
   } catch (cause) {
     throw new DerError(`${what} is not in DER (${cause instanceof Error ? cause.message : cause})`);
   }
+}
+
+/** `element`, once everything inside it is checked (validateTree, BER allowed). */
+function validated(der: Uint8Array, element: Element): Element {
+  validateTree(der, element, BER);
+  return element;
 }
 
 function noMore(extra: readonly Element[], what: string): void {
