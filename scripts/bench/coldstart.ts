@@ -20,15 +20,16 @@ import { budgetFor, bundleFunction, firstUseChunks, functionNames, measureColdIm
 import { environment, repoRoot, table, verdict, writeResult } from './common.ts';
 
 /**
- * Modules every request of a function loads on first use: Apple's protocol code (the device's
- * signed plist body: enrollment request, check-in, command result; packages/core/src/apple.ts) and,
- * for the command channel, its operations (packages/core/src/device-core.ts). Payload delivery, the
- * payload catalogue, APNs and KMS load only for the requests that need them, and are not counted.
+ * Modules every request of a function loads on first use: Apple's protocol code (packages/core/src/apple.ts:
+ * the whole package for the enrollment request; for check-in and the command channel only the signature
+ * and message readers, device-messages.ts) and, for the command channel, its operations
+ * (packages/core/src/device-core.ts). Payload delivery, the payload catalogue, APNs and KMS load only for
+ * the requests that need them, and are not counted.
  */
 const FIRST_REQUEST: Partial<Record<FunctionName, string[]>> = {
   enroll: ['packages/apple/src/index.ts'],
-  checkin: ['packages/apple/src/index.ts'],
-  connect: ['packages/apple/src/index.ts', 'packages/core/src/payloads/commands.ts'],
+  checkin: ['packages/apple/src/device-messages.ts'],
+  connect: ['packages/apple/src/device-messages.ts', 'packages/core/src/payloads/commands.ts'],
 };
 
 /** Decimal, like the budgets (1 KB = 1,000 bytes). */

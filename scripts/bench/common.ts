@@ -3,7 +3,7 @@
  * plain-text table.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -103,4 +103,27 @@ export function verdict(ok: boolean): string {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** CPU seconds used so far by a process and its descendants (Linux /proc; null elsewhere). */
+export function processTreeCpuSeconds(pid: number | undefined): number | null {
+  if (!pid) return null;
+  try {
+    const ticks = (p: number): number => {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      let children = 0;
+      for (const task of readdirSync(`/proc/${p}/task`)) {
+        for (const child of readFileSync(`/proc/${p}/task/${task}/children`, 'utf8')
+          .split(' ')
+          .filter(Boolean))
+          children += ticks(Number(child));
+      }
+      // utime and stime are fields 14 and 15 of /proc/<pid>/stat (11 and 12 after the command).
+      return Number(fields[11]) + Number(fields[12]) + children;
+    };
+    return ticks(pid) / 100; // USER_HZ
+  } catch {
+    return null;
+  }
 }

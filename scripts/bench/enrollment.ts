@@ -20,7 +20,7 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
@@ -34,7 +34,16 @@ import { ensureTable } from '@ade/local/table';
 import { makePushCertificate } from '../../test/support/apple.ts';
 import { DeviceSimulator, signedEnrollBody } from '../../test/support/device-simulator.ts';
 import { localHandlers, wireDeviceCore } from '../../test/support/handlers.ts';
-import { environment, percentile, round, summarize, table, verdict, writeResult } from './common.ts';
+import {
+  environment,
+  percentile,
+  processTreeCpuSeconds,
+  round,
+  summarize,
+  table,
+  verdict,
+  writeResult,
+} from './common.ts';
 import {
   type DiscoveryJob,
   type DiscoveryRun,
@@ -247,29 +256,6 @@ async function createBenchTenant(core: Core, name: string): Promise<BenchTenant>
 }
 
 // ---------------------------------------------------------------- measurements
-
-/** CPU seconds used so far by a process and its descendants (Linux /proc; null elsewhere). */
-function processTreeCpuSeconds(pid: number | undefined): number | null {
-  if (!pid) return null;
-  try {
-    const ticks = (p: number): number => {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      let children = 0;
-      for (const task of readdirSync(`/proc/${p}/task`)) {
-        for (const child of readFileSync(`/proc/${p}/task/${task}/children`, 'utf8')
-          .split(' ')
-          .filter(Boolean))
-          children += ticks(Number(child));
-      }
-      // utime and stime are fields 14 and 15 of /proc/<pid>/stat (11 and 12 after the command).
-      return Number(fields[11]) + Number(fields[12]) + children;
-    };
-    return ticks(pid) / 100; // USER_HZ
-  } catch {
-    return null;
-  }
-}
 
 interface StepCount {
   step: string;

@@ -21,6 +21,7 @@ const steps = [
   { name: 'dev-startup', script: 'scripts/bench/dev-startup.ts' },
   { name: 'enrollment', script: 'scripts/bench/enrollment.ts' },
   { name: 'delivery', script: 'scripts/bench/delivery.ts' },
+  { name: 'checkin', script: 'scripts/bench/checkin.ts' },
 ] as const;
 
 function runStep(script: string): Promise<number> {
@@ -101,6 +102,22 @@ interface EnrollmentResult {
     errors: number;
     inventory: { devices: number };
     withinTarget: boolean;
+  };
+}
+interface CheckinResult {
+  verify: { fastUs: number; referenceUs: number };
+  dynamodb: { idle: { max: number; target: number; withinTarget: boolean } };
+  load: {
+    target: number;
+    phases: {
+      phase: string;
+      requestsPerSecond: number;
+      latencyMs: { p50: number; p99: number };
+      dynamodb: { perMessage: number };
+      serverCpuMsPerMessage: number;
+      errors: number;
+      withinTarget: boolean;
+    }[];
   };
 }
 interface DevStartupResult {
@@ -246,6 +263,27 @@ for (const step of steps) {
     ] as const) {
       allWithinTargets &&= ok;
       rows.push(['delivery', label, measured, target, verdict(ok)]);
+    }
+  } else if (step.name === 'checkin') {
+    const result = readResult<CheckinResult>(step.name, stepStarted)!;
+    const { idle } = result.dynamodb;
+    allWithinTargets &&= idle.withinTarget;
+    rows.push([
+      'checkin',
+      'verifyMdmSignature alone; DynamoDB requests per Idle, empty queue',
+      `${result.verify.fastUs} µs (pkijs ${result.verify.referenceUs} µs); ${idle.max} requests`,
+      `≤ ${idle.target} requests`,
+      verdict(idle.withinTarget),
+    ]);
+    for (const p of result.load.phases) {
+      allWithinTargets &&= p.withinTarget;
+      rows.push([
+        'checkin',
+        `load: ${p.phase}`,
+        `${p.requestsPerSecond} req/s, p50 ${p.latencyMs.p50} ms, p99 ${p.latencyMs.p99} ms; ${p.dynamodb.perMessage} DynamoDB/msg; server CPU ${p.serverCpuMsPerMessage} ms/msg; ${p.errors} errors`,
+        `≥ ${result.load.target} req/s`,
+        verdict(p.withinTarget),
+      ]);
     }
   } else {
     const result = readResult<DevStartupResult>(step.name, stepStarted)!;

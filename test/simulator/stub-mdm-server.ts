@@ -2,7 +2,9 @@
  * A tiny MDM server for testing the device simulator without the real one: it checks every request's
  * Mdm-Signature and parses it with `@ade/apple` (parseCommandResult, parseCheckin, parseStatusReport),
  * serves queued commands built with mdm-commands.ts, and answers DDM check-ins from a DeclarationSet
- * with ddm.ts. Everything it received is kept for assertions.
+ * with ddm.ts. Everything it received is kept for assertions. Each signature is also checked with the
+ * pkijs reference verifier: should the two disagree, the request gets a 500 (so the test that made it
+ * fails), which proves the fast verifier on every signature the simulator makes in these tests.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +20,7 @@ import {
   tokensResponse,
 } from '@ade/apple/ddm';
 import { type MdmSignature, verifyMdmSignature } from '@ade/apple/mdm-signature';
+import { compareVerifiers } from '@ade/apple/testing/mdm-signature-reference';
 
 export interface ReceivedRequest {
   path: string;
@@ -44,6 +47,8 @@ export class StubMdmServer {
   refuseWith: number | null = null;
   /** Milliseconds to wait before answering on the command channel (to keep a session busy). */
   delayMs = 0;
+  /** Signatures checked by both verifiers (they agreed on each, or the request got a 500). */
+  signaturesCompared = 0;
   /** The most command-channel requests ever in flight at once (a device runs one session at a time). */
   maxConcurrentCommands = 0;
   private inFlight = 0;
@@ -73,6 +78,12 @@ export class StubMdmServer {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
+    const compared = compareVerifiers(verifyMdmSignature, req.headers['mdm-signature'], body);
+    this.signaturesCompared++;
+    if (!compared.agree) {
+      res.writeHead(500).end(`the verifiers disagree: ${JSON.stringify(compared)}`);
+      return;
+    }
     let signature: MdmSignature;
     try {
       signature = verifyMdmSignature(req.headers['mdm-signature'], body);

@@ -7,6 +7,8 @@ import { X509Certificate } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 
+export { decodeBase64Strict, pemToDer, subjectString } from './encoding';
+
 export const OID = {
   data: '1.2.840.113549.1.7.1',
   signedData: '1.2.840.113549.1.7.2',
@@ -30,23 +32,6 @@ export function parseContentInfo(der: Uint8Array): pkijs.ContentInfo {
   }
 }
 
-/**
- * Decodes base64 text (optionally PEM-armoured, any whitespace) strictly: every character must belong
- * to the alphabet, unlike `Buffer.from(s, 'base64')`, which silently skips garbage. Returns undefined if
- * the text is not base64.
- */
-export function decodeBase64Strict(text: string): Uint8Array | undefined {
-  const compact = text.replace(/-----(BEGIN|END) [A-Z0-9 #]+-----/g, '').replace(/\s+/g, '');
-  if (compact.length === 0 || compact.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(compact))
-    return undefined;
-  return Buffer.from(compact, 'base64');
-}
-
-export function pemToDer(pem: string, label: string): Uint8Array | undefined {
-  const match = new RegExp(`-----BEGIN ${label}-----([\\s\\S]+?)-----END ${label}-----`).exec(pem);
-  return match?.[1] === undefined ? undefined : decodeBase64Strict(match[1]);
-}
-
 /** Exact DER of a parsed certificate (pkijs keeps the original TBS bytes, so signatures still verify). */
 export function toX509(cert: pkijs.Certificate): X509Certificate {
   return new X509Certificate(Buffer.from(cert.toSchema().toBER()));
@@ -54,11 +39,6 @@ export function toX509(cert: pkijs.Certificate): X509Certificate {
 
 export function certificateFromDer(der: Uint8Array): pkijs.Certificate {
   return pkijs.Certificate.fromBER(der);
-}
-
-/** "CN=…, C=US, …" in the certificate's own RDN order (Node gives one attribute per line). */
-export function subjectString(cert: X509Certificate): string {
-  return cert.subject.split('\n').join(', ');
 }
 
 /**

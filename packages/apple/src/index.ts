@@ -30,7 +30,12 @@ export {
   type MdmChannel,
   SHARED_IPAD_USER_ID,
 } from './mdm-identity';
-export * from './mdm-signature';
+export {
+  certificateFingerprintSha256,
+  MAX_MDM_SIGNATURE_HEADER_CHARS,
+  type MdmSignature,
+  verifyMdmSignature,
+} from './mdm-signature';
 export {
   type ApplePlatform,
   assertOsMinimum,

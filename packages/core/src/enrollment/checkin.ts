@@ -7,7 +7,7 @@
  */
 import type { AuthenticateMessage, EnrollmentIdentity } from '@ade/apple';
 import { AppleProtocolError } from '@ade/apple/errors';
-import { apple } from '../apple.ts';
+import { appleDeviceMessages } from '../apple.ts';
 import { auditPut } from '../audit.ts';
 import { runAs } from '../context.ts';
 import type { AdeService, DeviceItem } from '../entities/service.ts';
@@ -60,7 +60,7 @@ export function checkinOperations(service: AdeService, options: CoreOptions, del
     bearer: string | null,
   ) {
     if (!isUlid(tenantUlid)) return { response: plain(404, 'Not found') };
-    const { verifyMdmSignature } = await apple();
+    const { verifyMdmSignature } = await appleDeviceMessages();
     let fingerprint: string;
     try {
       fingerprint = verifyMdmSignature(signature, body).fingerprintSha256;
@@ -108,7 +108,9 @@ export function checkinOperations(service: AdeService, options: CoreOptions, del
   }
 
   async function checkIn(request: MdmRequest): Promise<MdmResponse> {
-    const signed = await signedMessage(request, async (body) => (await apple()).parseCheckin(body));
+    const signed = await signedMessage(request, async (body) =>
+      (await appleDeviceMessages()).parseCheckin(body),
+    );
     if (signed.response) return signed.response;
     const { device: current, message } = signed;
 

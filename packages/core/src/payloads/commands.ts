@@ -12,7 +12,7 @@
  *
  * DynamoDB requests: `Idle` 2 (device, queue); a result 3 (device, queue, one transaction).
  */
-import { apple } from '../apple.ts';
+import { appleDeviceMessages } from '../apple.ts';
 import {
   type checkinOperations,
   type MdmRequest,
@@ -46,7 +46,9 @@ export function commandOperations(service: AdeService, options: CoreOptions, sig
   const { command, deployment, payload } = service.entities;
 
   async function connect(request: MdmRequest): Promise<MdmResponse> {
-    const signed = await signedMessage(request, async (body) => (await apple()).parseCommandResult(body));
+    const signed = await signedMessage(request, async (body) =>
+      (await appleDeviceMessages()).parseCommandResult(body),
+    );
     if (signed.response) return signed.response;
     const { device: current, message: result } = signed;
 
