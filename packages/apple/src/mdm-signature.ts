@@ -38,7 +38,7 @@ export interface MdmSignature {
   subject: string;
 }
 
-/** Digests a device may use (SHA-1 still: Apple's own enrollment signatures use it, docs §3.1). */
+/** Digests a device may use (SHA-1 still: Apple's own enrollment signatures use it, docs/protocol/enrollment.md#the-first-request). */
 const DIGESTS: Record<string, string> = {
   '2b0e03021a': 'sha1',
   '608648016503040201': 'sha256',
