@@ -118,8 +118,8 @@ export class AppError extends Error {
  * The database could not be reached: the connection was refused or reset, or it did not answer in
  * time, after the client's own retries (db/unavailable.ts recognises that for both clients). Nothing
  * about the request was decided, so the edges ask the caller to retry (HTTP 503 with Retry-After,
- * GraphQL `SERVICE_UNAVAILABLE`) rather than answer a generic 500. A write whose answer was lost
- * may still have been applied, as with any timeout: retries must be (and are) idempotent.
+ * GraphQL `SERVICE_UNAVAILABLE`) rather than answer a generic 500. As with any timeout, a write
+ * whose answer was lost may still have been applied: a retry can find it done.
  */
 export class StoreUnavailableError extends AppError {
   /** What the edges put in Retry-After: about what a restarted DynamoDB Local needs under `pnpm dev`. */
