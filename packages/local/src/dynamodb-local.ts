@@ -52,6 +52,17 @@ export class JavaMissingError extends Error {
   }
 }
 
+/** DynamoDB Local did not answer after starting; `reason` is the cause on one line. */
+export class DynamoLocalStartError extends Error {
+  constructor(
+    readonly reason: string,
+    output: string,
+  ) {
+    super(`DynamoDB Local did not start: ${reason}\n${output}`);
+    this.name = 'DynamoLocalStartError';
+  }
+}
+
 const WATCHDOG = [
   'exec 3<&0', // keep the pipe from Node on fd 3; background jobs get /dev/null as stdin
   '"$@" </dev/null &',
@@ -136,7 +147,7 @@ export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promis
     await waitUntilReady(endpoint, child, () => output, options.startTimeoutMs ?? 30_000);
   } catch (error) {
     await stopChild(child);
-    throw new Error(`DynamoDB Local did not start: ${(error as Error).message}\n${output.trim()}`);
+    throw new DynamoLocalStartError((error as Error).message, output.trim());
   }
   return { endpoint, port, pid: child.pid, exited, stop: () => stopChild(child) };
 }

@@ -12,7 +12,12 @@
  */
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type DynamoLocal, type DynamoLocalOptions, startDynamoLocal } from './dynamodb-local.ts';
+import {
+  type DynamoLocal,
+  type DynamoLocalOptions,
+  DynamoLocalStartError,
+  startDynamoLocal,
+} from './dynamodb-local.ts';
 
 /** The waits before each restart attempt; when they are used up, the supervisor gives up. */
 export const RESTART_DELAYS_MS: readonly number[] = [1_000, 2_000, 4_000, 8_000, 16_000];
@@ -111,7 +116,7 @@ export async function superviseDynamoLocal(options: SupervisorOptions): Promise<
       try {
         restarted = await startDynamoLocal({ ...options, port });
       } catch (error) {
-        [last, verb] = [firstLine(error), 'did not start'];
+        [last, verb] = [reasonOf(error), 'did not start'];
         continue;
       }
       current = restarted;
@@ -148,6 +153,8 @@ function seconds(ms: number): string {
   return `${Math.round(ms / 100) / 10} s`;
 }
 
-function firstLine(error: unknown): string {
+/** Why a restart failed, on one line (e.g. `java.io.IOException: Failed to bind to 0.0.0.0/0.0.0.0:8000`). */
+function reasonOf(error: unknown): string {
+  if (error instanceof DynamoLocalStartError) return error.reason;
   return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
 }
