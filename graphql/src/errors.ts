@@ -3,7 +3,7 @@
  * code, a message for people and the path of the offending input. Queries raise the same AppError
  * as a GraphQL error whose `extensions.code` is that code. Anything else is masked by the server.
  */
-import { AppError, ERROR_CODES, type ErrorCode } from '@ade/core';
+import { AppError, ERROR_CODES, type ErrorCode, unavailableIn } from '@ade/core';
 import type { ObjectRef } from '@pothos/core';
 import { GraphQLError } from 'graphql';
 import { builder, type Types } from './builder.ts';
@@ -49,7 +49,8 @@ export async function asPayload<T extends object>(
   try {
     return { ...(await run()), errors: [] };
   } catch (error) {
-    if (error instanceof AppError)
+    // An unreachable database is not the caller's mistake: it fails the whole request (HTTP 503).
+    if (error instanceof AppError && !unavailableIn(error))
       return { errors: userErrors(error) } as Partial<T> & { errors: UserErrorShape[] };
     throw error;
   }

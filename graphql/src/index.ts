@@ -8,4 +8,5 @@ export {
   type GraphQLHttpResponse,
   type GraphQLServer,
   MAX_BODY_BYTES,
+  unavailableResponse,
 } from './server.ts';

@@ -3,8 +3,8 @@
  * and in-process tests both go through `executeGraphQL`, which authenticates the bearer key, runs
  * the operation as that actor, and returns status, headers and body.
  */
-import { type Actor, AppError, type Core, runAs } from '@ade/core';
-import { ApolloServer, HeaderMap } from '@apollo/server';
+import { type Actor, AppError, type Core, runAs, type StoreUnavailableError, unavailableIn } from '@ade/core';
+import { ApolloServer, type GraphQLRequestListener, HeaderMap } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLFormattedError } from 'graphql';
@@ -32,9 +32,12 @@ export interface GraphQLHttpResponse {
 
 export interface Logger {
   error(message: string, details: Record<string, unknown>): void;
+  warn?(message: string, details: Record<string, unknown>): void;
 }
 
-export function createGraphQLServer(logger: Logger = { error: (m, d) => console.error(m, d) }) {
+export function createGraphQLServer(
+  logger: Logger = { error: (m, d) => console.error(m, d), warn: (m, d) => console.warn(m, d) },
+) {
   const server = new ApolloServer<GraphQLContext>({
     schema,
     introspection: true,
@@ -50,14 +53,17 @@ export function createGraphQLServer(logger: Logger = { error: (m, d) => console.
             async didResolveOperation({ document, operation, request }) {
               if (operation) enforceLimits(document, operation, request.variables ?? {});
             },
+            didEncounterErrors: answerUnavailable(logger),
           };
         },
       },
     ],
     formatError: (formatted: GraphQLFormattedError, error: unknown) => {
       const original = unwrapResolverError(error);
-      if (original instanceof AppError) {
-        return { ...formatted, message: original.message, extensions: { code: original.code } };
+      // ElectroDB wraps the StoreUnavailableError a client raised: found behind it, it is typed too.
+      const expected = original instanceof AppError ? original : unavailableIn(original);
+      if (expected) {
+        return { ...formatted, message: expected.message, extensions: { code: expected.code } };
       }
       const code = formatted.extensions?.code;
       if (code && code !== 'INTERNAL_SERVER_ERROR') return formatted; // validation, limits, bad requests
@@ -71,10 +77,39 @@ export function createGraphQLServer(logger: Logger = { error: (m, d) => console.
       };
     },
   });
+  loggers.set(server, logger);
   return server;
 }
 
 export type GraphQLServer = ReturnType<typeof createGraphQLServer>;
+
+/** The logger each server was made with, for what executeGraphQL answers before Apollo runs. */
+const loggers = new WeakMap<GraphQLServer, Logger>();
+
+type ErrorsHook = NonNullable<GraphQLRequestListener<GraphQLContext>['didEncounterErrors']>;
+
+/**
+ * When a field failed because the database could not be reached, the whole answer is HTTP 503 with
+ * Retry-After (its errors say SERVICE_UNAVAILABLE, see formatError): a script or portal retries
+ * rather than reading a partial answer as the truth. Logged once per request, without a stack.
+ */
+function answerUnavailable(logger: Logger): ErrorsHook {
+  return async ({ errors, response }) => {
+    const unavailable = errors.map((error) => unavailableIn(error.originalError)).find(Boolean);
+    if (!unavailable) return;
+    response.http.status = 503;
+    response.http.headers.set('retry-after', String(unavailable.retryAfterSeconds));
+    response.http.headers.set('cache-control', 'no-store');
+    logger.warn?.('store.unavailable', { cause: unavailable.detail });
+  };
+}
+
+/** The whole answer when the database cannot be reached before execution (e.g. authenticating the key). */
+export function unavailableResponse(error: StoreUnavailableError): GraphQLHttpResponse {
+  const response = json(503, errorBody(error.code, error.message));
+  const headers = { 'retry-after': String(error.retryAfterSeconds), 'cache-control': 'no-store' };
+  return { ...response, headers: { ...response.headers, ...headers } };
+}
 
 function json(status: number, value: unknown): GraphQLHttpResponse {
   return {
@@ -108,6 +143,11 @@ export async function executeGraphQL(
   try {
     actor = await core.apiKeys.authenticate(bearer(headers.get('authorization')));
   } catch (error) {
+    const unavailable = unavailableIn(error);
+    if (unavailable) {
+      loggers.get(server)?.warn?.('store.unavailable', { cause: unavailable.detail });
+      return unavailableResponse(unavailable);
+    }
     if (error instanceof AppError) {
       return {
         ...json(401, errorBody(error.code, error.message)),

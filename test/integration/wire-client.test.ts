@@ -17,6 +17,7 @@ import {
   type WireRequest,
 } from '@ade/core/db/wire';
 import { createService } from '@ade/core/entities/service';
+import { StoreUnavailableError, unavailableIn } from '@ade/core/errors';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
@@ -829,6 +830,15 @@ const conditionFailed = answer(400, {
   message: 'The conditional request failed',
 });
 const silent: Handler = () => {};
+
+/** A port nothing listens on (it was free a moment ago): connecting to it is refused. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
 const GET = { TableName: 't', Key: { pk: 'a' } };
 
 describe('retries and timeouts', () => {
@@ -909,13 +919,15 @@ describe('retries and timeouts', () => {
     const started = performance.now();
     const error = await failure(() => once.client.document.get(GET).promise());
     const elapsed = performance.now() - started;
-    expect(error.name).toBe('TimeoutError');
-    expect(error.message).toContain('300 ms');
+    // A database that does not answer is, to the domain, unavailable (db/unavailable.ts).
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect(error.cause.name).toBe('TimeoutError');
+    expect(error.cause.message).toContain('300 ms');
     expect(elapsed).toBeGreaterThanOrEqual(290);
     expect(elapsed).toBeLessThan(1500);
 
     const twice = await setup([silent], { maxAttempts: 2, timeoutMs: 200 });
-    const again = await failure(() => twice.client.document.get(GET).promise());
+    const again = (await failure(() => twice.client.document.get(GET).promise())).cause;
     expect(again.name).toBe('TimeoutError');
     expect(again.$metadata.attempts).toBe(2);
     expect(twice.server.received).toHaveLength(2);
@@ -933,6 +945,41 @@ describe('retries and timeouts', () => {
     client.close();
     expect((await client.document.get(GET).promise()).Item).toEqual({ pk: 'a', bin: new Uint8Array([1, 2]) });
     expect(server.connections).toBe(3); // close() ended it; the next call had to connect again
+  });
+
+  it('reports a refused connection and a 503, once retried, as StoreUnavailableError', async () => {
+    const closed = `http://127.0.0.1:${await closedPort()}`;
+    const refusing = createWireDatabase({ tableName: 't', endpoint: closed });
+    clients.push(refusing);
+    const refused = await failure(() => refusing.document.get(GET).promise());
+    expect(refused).toBeInstanceOf(StoreUnavailableError);
+    expect(refused.code).toBe('SERVICE_UNAVAILABLE');
+    expect(refused.cause.code).toBe('ECONNREFUSED');
+    expect(refused.cause.$metadata.attempts).toBe(3); // retried first, like any network error
+
+    const unavailable = answer(503, {
+      __type: 'com.amazonaws.dynamodb.v20120810#ServiceUnavailable',
+      message: 'Service unavailable',
+    });
+    const busy = await setup([unavailable], { maxAttempts: 2 });
+    const gone = await failure(() => busy.client.document.get(GET).promise());
+    expect(gone).toBeInstanceOf(StoreUnavailableError);
+    expect([gone.cause.name, gone.cause.$metadata.attempts]).toEqual(['ServiceUnavailable', 2]);
+    expect(busy.server.received).toHaveLength(2);
+
+    // Through ElectroDB, as core sees it: wrapped in its own error, found by unavailableIn().
+    const things = new Entity(
+      {
+        model: { entity: 'thing', version: '1', service: 'wire' },
+        attributes: { id: { type: 'string', required: true } },
+        indexes: { byId: { pk: { field: 'pk', composite: ['id'] }, sk: { field: 'sk', composite: [] } } },
+      },
+      { client: refusing.document, table: 't' },
+    );
+    const wrapped = await failure(() => things.get({ id: 'x' }).go());
+    expect(wrapped).not.toBeInstanceOf(StoreUnavailableError);
+    expect(unavailableIn(wrapped)).toBeInstanceOf(StoreUnavailableError);
+    expect(unavailableIn(wrapped)?.cause).toMatchObject({ code: 'ECONNREFUSED' });
   });
 
   it('explains a body that is not JSON', async () => {

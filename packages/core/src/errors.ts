@@ -10,7 +10,8 @@ export type ErrorKind =
   | 'not_found' // does not exist, or exists in a scope the actor cannot see (never reveal which)
   | 'validation' // input is malformed
   | 'conflict' // the input is fine but the current state refuses it (rules, concurrent change)
-  | 'limit'; // a size, depth or cost limit
+  | 'limit' // a size, depth or cost limit
+  | 'unavailable'; // the database cannot be reached: nothing could be decided, retry later
 
 /** Every stable code, in one list: the GraphQL enum is built from it. */
 export const ERROR_CODES = [
@@ -54,6 +55,7 @@ export const ERROR_CODES = [
   'WRONG_TYPE',
   'MISSING_REQUIRED_KEY',
   'VALUE_NOT_ALLOWED',
+  'SERVICE_UNAVAILABLE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -110,6 +112,41 @@ export class AppError extends Error {
   static conflict(code: ErrorCode, message: string): AppError {
     return new AppError('conflict', code, message);
   }
+}
+
+/**
+ * The database could not be reached: the connection was refused or reset, or it did not answer in
+ * time, after the client's own retries (db/unavailable.ts recognises that for both clients). Nothing
+ * about the request was decided, so the edges ask the caller to retry (HTTP 503 with Retry-After,
+ * GraphQL `SERVICE_UNAVAILABLE`) rather than answer a generic 500. As with any timeout, a write
+ * whose answer was lost may still have been applied: a retry can find it done.
+ */
+export class StoreUnavailableError extends AppError {
+  /** What the edges put in Retry-After: about what a restarted DynamoDB Local needs under `pnpm dev`. */
+  readonly retryAfterSeconds = 10;
+
+  /** The client's own error on one line, for a log (e.g. `Error: connect ECONNREFUSED 127.0.0.1:8000`). */
+  readonly detail: string;
+
+  constructor(cause: unknown) {
+    super('unavailable', 'SERVICE_UNAVAILABLE', 'The database cannot be reached right now; retry shortly.');
+    this.name = 'StoreUnavailableError';
+    this.cause = cause;
+    this.detail = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+  }
+}
+
+/**
+ * The StoreUnavailableError behind `error`, if any: ElectroDB wraps what a client throws in its own
+ * error (`cause`), and callers may wrap again, so the chain is followed (to a bounded depth).
+ */
+export function unavailableIn(error: unknown): StoreUnavailableError | undefined {
+  let current = error;
+  for (let depth = 0; depth < 8 && current instanceof Error; depth++) {
+    if (current instanceof StoreUnavailableError) return current;
+    current = current.cause;
+  }
+  return undefined;
 }
 
 export function isAppError(error: unknown): error is AppError {

@@ -11,6 +11,7 @@ import { devicePartFromEnv } from './device-core-from-env.ts';
 import { decodeBody, type LambdaHandler } from './http.ts';
 import { withLogging } from './log.ts';
 import { queryParameter } from './query.ts';
+import { type UnavailableBody, withStoreUnavailable } from './unavailable.ts';
 import { renderAuthPage, renderMessagePage } from './web/auth-page.ts';
 
 const SECURITY_HEADERS = {
@@ -42,8 +43,17 @@ function cookie(event: APIGatewayProxyEventV2, name: string): string | null {
   return null;
 }
 
+/** The sign-in page is read by a person: while the database is unreachable, a page saying to try again. */
+const unavailablePage: UnavailableBody = (error) => ({
+  headers: { 'content-type': 'text/html; charset=utf-8', ...SECURITY_HEADERS },
+  body: renderMessagePage(
+    'Temporarily unavailable',
+    `Enrollment cannot continue right now. Try again in ${error.retryAfterSeconds} seconds.`,
+  ),
+});
+
 export function createAuthHandler(core: Pick<DeviceCore, 'webAuth' | 'options'>): LambdaHandler {
-  return async (event) => {
+  return withStoreUnavailable(async (event) => {
     const discoveryId = event.pathParameters?.discoveryId ?? '';
     const sessionId = event.pathParameters?.sessionId ?? '';
     const base = `/mdm/enrollment/servicediscovery/${discoveryId}/auth/${sessionId}`;
@@ -94,7 +104,7 @@ export function createAuthHandler(core: Pick<DeviceCore, 'webAuth' | 'options'>)
         return html(error.status, renderMessagePage('Enrollment cannot continue', error.message));
       throw error;
     }
-  };
+  }, unavailablePage);
 }
 
 let handle: LambdaHandler | undefined;

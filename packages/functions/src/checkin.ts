@@ -9,6 +9,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { devicePartFromEnv } from './device-core-from-env.ts';
 import type { LambdaHandler } from './http.ts';
 import { withLogging } from './log.ts';
+import { withStoreUnavailable } from './unavailable.ts';
 
 export function rawBody(event: APIGatewayProxyEventV2): Buffer {
   if (!event.body) return Buffer.alloc(0);
@@ -26,10 +27,10 @@ export function mdmRequest(event: APIGatewayProxyEventV2) {
 }
 
 export function createCheckinHandler(core: Pick<DeviceCore, 'checkins'>): LambdaHandler {
-  return async (event) => {
+  return withStoreUnavailable(async (event) => {
     const result = await core.checkins.checkIn(mdmRequest(event));
     return { statusCode: result.status, headers: result.headers, body: result.body };
-  };
+  });
 }
 
 let handle: LambdaHandler | undefined;

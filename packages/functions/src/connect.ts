@@ -10,12 +10,13 @@ import { mdmRequest } from './checkin.ts';
 import { devicePartFromEnv } from './device-core-from-env.ts';
 import type { LambdaHandler } from './http.ts';
 import { withLogging } from './log.ts';
+import { withStoreUnavailable } from './unavailable.ts';
 
 export function createConnectHandler(core: Pick<DeviceCore, 'commands'>): LambdaHandler {
-  return async (event) => {
+  return withStoreUnavailable(async (event) => {
     const result = await core.commands.connect(mdmRequest(event));
     return { statusCode: result.status, headers: result.headers, body: result.body };
-  };
+  });
 }
 
 let handle: LambdaHandler | undefined;

@@ -10,9 +10,10 @@ import { devicePartFromEnv } from './device-core-from-env.ts';
 import type { LambdaHandler } from './http.ts';
 import { withLogging } from './log.ts';
 import { queryParameter } from './query.ts';
+import { withStoreUnavailable } from './unavailable.ts';
 
 export function createDiscoveryHandler(core: Pick<DeviceCore, 'discovery'>): LambdaHandler {
-  return async (event: APIGatewayProxyEventV2) => {
+  return withStoreUnavailable(async (event: APIGatewayProxyEventV2) => {
     const answer = await core.discovery.answer(event.pathParameters?.discoveryId ?? '', {
       userIdentifier: queryParameter(event.rawQueryString, 'user-identifier'),
       modelFamily: queryParameter(event.rawQueryString, 'model-family'),
@@ -22,7 +23,7 @@ export function createDiscoveryHandler(core: Pick<DeviceCore, 'discovery'>): Lam
       headers: { ...answer.headers, 'cache-control': 'no-store' },
       body: JSON.stringify(answer.body),
     };
-  };
+  });
 }
 
 let handle: LambdaHandler | undefined;

@@ -13,6 +13,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { devicePartFromEnv } from './device-core-from-env.ts';
 import type { LambdaHandler } from './http.ts';
 import { withLogging } from './log.ts';
+import { withStoreUnavailable } from './unavailable.ts';
 
 export type ProfileIssuer = (redeemed: RedeemedToken) => Promise<Buffer>;
 
@@ -31,7 +32,7 @@ export function createEnrollHandler(
   core: Pick<DeviceCore, 'enrollment'>,
   issueProfile: ProfileIssuer,
 ): LambdaHandler {
-  return async (event): Promise<APIGatewayProxyStructuredResultV2> => {
+  return withStoreUnavailable(async (event): Promise<APIGatewayProxyStructuredResultV2> => {
     try {
       const route = event.rawPath.endsWith('/deviceenroll') ? 'deviceenroll' : 'userenroll';
       const result = await core.enrollment.enroll({
@@ -68,7 +69,7 @@ export function createEnrollHandler(
       }
       throw error;
     }
-  };
+  });
 }
 
 let handle: LambdaHandler | undefined;

@@ -5,12 +5,19 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { Core } from '@ade/core';
-import { createGraphQLServer, executeGraphQL } from '@ade/graphql';
+import { createGraphQLServer, executeGraphQL, unavailableResponse } from '@ade/graphql';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { coreFromEnv } from './core-from-env.ts';
 import { decodeBody, type LambdaHandler } from './http.ts';
 import { logger, withLogging } from './log.ts';
+import { type UnavailableBody, withStoreUnavailable } from './unavailable.ts';
 import { type Explorer, explorerFromDirectory } from './web/explorer.ts';
+
+/** A 503 in GraphQL's shape: `errors[0].extensions.code` is SERVICE_UNAVAILABLE. */
+const graphQLUnavailable: UnavailableBody = (error) => {
+  const { headers, body } = unavailableResponse(error);
+  return { headers, body };
+};
 
 /**
  * A browser opening the endpoint: it asks for HTML and sends no `query`. API clients keep GraphQL
@@ -49,7 +56,8 @@ export function createGraphQLHandler(
 ): LambdaHandler {
   const server = createGraphQLServer(logger);
   const started = server.start();
-  return async (event: APIGatewayProxyEventV2, context: Context) => {
+  // executeGraphQL answers an unreachable database itself (503, SERVICE_UNAVAILABLE); this covers the rest.
+  return withStoreUnavailable(async (event: APIGatewayProxyEventV2, context: Context) => {
     const requestId = context.awsRequestId || event.requestContext.requestId;
     const page = explorerAnswer(explorer, event);
     if (page) {
@@ -69,7 +77,7 @@ export function createGraphQLHandler(
       headers: { ...response.headers, 'x-request-id': requestId },
       body: response.body,
     };
-  };
+  }, graphQLUnavailable);
 }
 
 /**

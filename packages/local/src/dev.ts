@@ -3,9 +3,13 @@
  * unless --in-memory or ADE_IN_MEMORY=1), creates the table, seeds the demo, and serves every route
  * of the route table on http://localhost:4000 (PORT overrides). ADE_DATA_DIR moves the data folder
  * (database and dev-credentials.json; default <repo>/.data). Ctrl-C stops everything.
+ * If DynamoDB Local dies, a persistent one is restarted on the same port and data folder, and an
+ * in-memory one ends `pnpm dev` with a message saying why (dynamodb-supervisor.ts).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { SupervisedDynamoLocal } from './dynamodb-supervisor.ts';
+import type { LocalServer } from './server.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -16,7 +20,23 @@ const inMemory = process.argv.includes('--in-memory') || process.env.ADE_IN_MEMO
 const port = Number(process.env.PORT ?? 4000);
 const tableName = process.env.ADE_TABLE_NAME ?? 'ade-local';
 
-const { JavaMissingError, startDynamoLocal } = await import('./dynamodb-local.ts');
+// What stop() ends, as far as start-up got: DynamoDB Local may be gone for good at any point.
+let dynamo: SupervisedDynamoLocal | undefined;
+let server: LocalServer | undefined;
+let workerTimer: NodeJS.Timeout | undefined;
+let stopping = false;
+async function stop(why: string, exitCode = 0) {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${why}: stopping…`);
+  clearInterval(workerTimer);
+  await server?.close();
+  await dynamo?.stop();
+  process.exit(exitCode);
+}
+
+const { JavaMissingError } = await import('./dynamodb-local.ts');
+const { superviseDynamoLocal } = await import('./dynamodb-supervisor.ts');
 // The GraphQL explorer's files (GET /graphql in a browser), built while DynamoDB Local starts, and
 // only when their inputs changed since the last run. Without them the API works; the page says so.
 const explorer = import('@ade/explorer/local')
@@ -26,9 +46,15 @@ const explorer = import('@ade/explorer/local')
     return undefined;
   });
 
-let dynamo: Awaited<ReturnType<typeof startDynamoLocal>>;
 try {
-  dynamo = await startDynamoLocal(inMemory ? {} : { dbPath: join(dataDir, 'dynamodb') });
+  dynamo = await superviseDynamoLocal({
+    ...(inMemory ? {} : { dbPath: join(dataDir, 'dynamodb') }),
+    log: (line) => console.log(`\n${line}`),
+    onGiveUp: (message) => {
+      console.error(`\n${message}`);
+      void stop('DynamoDB Local is gone', 1);
+    },
+  });
 } catch (error) {
   if (error instanceof JavaMissingError) {
     console.error(error.message);
@@ -49,6 +75,7 @@ const explorerDir = (await explorer)?.dir;
 if (explorerDir) process.env.ADE_EXPLORER_DIR ??= explorerDir;
 
 const { coreFromEnv } = await import('@ade/functions');
+const { unavailableIn } = await import('@ade/core');
 const { ensureTable } = await import('./table.ts');
 const { seedDemo } = await import('./seed.ts');
 const { startLocalServer } = await import('./server.ts');
@@ -60,7 +87,6 @@ const previous =
   existsSync(credentialsFile) && !inMemory ? JSON.parse(readFileSync(credentialsFile, 'utf8')) : undefined;
 const demo = await seedDemo(core, previous);
 
-let server: Awaited<ReturnType<typeof startLocalServer>>;
 try {
   server = await startLocalServer({ port, host: process.env.HOST ?? '127.0.0.1' });
 } catch (error) {
@@ -74,11 +100,14 @@ const { scheduledFunctions } = await import('@ade/functions/routes');
 const { createRolloutWorker } = await import('@ade/functions/rollouts');
 const rolloutWorker = createRolloutWorker(core);
 let workerBusy = false;
-const workerTimer = setInterval(() => {
+workerTimer = setInterval(() => {
   if (workerBusy) return;
   workerBusy = true;
   rolloutWorker({})
-    .catch((error) => console.error('rollout worker:', error))
+    // While DynamoDB Local restarts, the supervisor's lines say so; no stack every 5 s.
+    .catch((error) => {
+      if (!unavailableIn(error)) console.error('rollout worker:', error);
+    })
     .finally(() => {
       workerBusy = false;
     });
@@ -102,15 +131,5 @@ console.log(
   }),
 );
 
-let stopping = false;
-async function stop(signal: string) {
-  if (stopping) return;
-  stopping = true;
-  console.log(`\n${signal}: stopping…`);
-  clearInterval(workerTimer);
-  await server.close();
-  await dynamo.stop();
-  process.exit(0);
-}
 process.on('SIGINT', () => void stop('SIGINT'));
 process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -11,6 +11,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
+import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 
@@ -26,8 +27,18 @@ export interface DynamoLocalOptions {
 export interface DynamoLocal {
   endpoint: string;
   port: number;
+  /** The watchdog's pid (Java is its child). */
   pid: number | undefined;
+  /** Settles when the process is gone, whether stopped or not (the supervisor watches it). */
+  exited: Promise<DynamoLocalExit>;
   stop(): Promise<void>;
+}
+
+/** How DynamoDB Local ended, and the last of what it printed. */
+export interface DynamoLocalExit {
+  /** In words, e.g. `killed by SIGKILL` or `exit code 1`. */
+  reason: string;
+  output: string;
 }
 
 export class JavaMissingError extends Error {
@@ -38,6 +49,17 @@ export class JavaMissingError extends Error {
         'or point JAVA_HOME at an existing JDK.',
     );
     this.name = 'JavaMissingError';
+  }
+}
+
+/** DynamoDB Local did not answer after starting; `reason` is the cause on one line. */
+export class DynamoLocalStartError extends Error {
+  constructor(
+    readonly reason: string,
+    output: string,
+  ) {
+    super(`DynamoDB Local did not start: ${reason}\n${output}`);
+    this.name = 'DynamoLocalStartError';
   }
 }
 
@@ -103,8 +125,16 @@ export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promis
   });
   let output = '';
   const collect = (chunk: Buffer) => {
-    if (output.length < 8_000) output += chunk.toString();
+    output = (output + chunk.toString()).slice(-8_000); // the end says why it stopped
   };
+  const exited = new Promise<DynamoLocalExit>((resolve) => {
+    child.once('exit', (code, signal) => {
+      // Java is gone (or the watchdog was killed): closing the pipe lets the watchdog's helper end,
+      // and stops a Java that outlived its watchdog.
+      child.stdin?.destroy();
+      resolve({ reason: describeExit(code, signal), output: output.trim() });
+    });
+  });
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   // The pipe must not keep the event loop alive, nor should the child's output.
@@ -114,15 +144,36 @@ export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promis
 
   const endpoint = `http://127.0.0.1:${port}`;
   try {
-    await waitUntilReady(endpoint, child, options.startTimeoutMs ?? 30_000);
+    await waitUntilReady(endpoint, child, () => output, options.startTimeoutMs ?? 30_000);
   } catch (error) {
     await stopChild(child);
-    throw new Error(`DynamoDB Local did not start: ${(error as Error).message}\n${output.trim()}`);
+    throw new DynamoLocalStartError((error as Error).message, output.trim());
   }
-  return { endpoint, port, pid: child.pid, stop: () => stopChild(child) };
+  return { endpoint, port, pid: child.pid, exited, stop: () => stopChild(child) };
 }
 
-async function waitUntilReady(endpoint: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+/** The watchdog exits with Java's status: 128 + n when Java was killed by signal n. */
+function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
+  if (signal) return `its watchdog was killed by ${signal}`;
+  if (code !== null && code > 128) {
+    const name = Object.entries(constants.signals).find(([, n]) => n === code - 128)?.[0];
+    return `killed by ${name ?? `signal ${code - 128}`}`;
+  }
+  return `exit code ${code}`;
+}
+
+/**
+ * DynamoDB Local's main thread can fail (e.g. the port is taken: `java.io.IOException: Failed to bind
+ * to 0.0.0.0/0.0.0.0:8000`) while the JVM lives on; its output is the only sign of it.
+ */
+const MAIN_THREAD_FAILED = /Exception in thread "main" (.+)/;
+
+async function waitUntilReady(
+  endpoint: string,
+  child: ChildProcess,
+  output: () => string,
+  timeoutMs: number,
+): Promise<void> {
   const client = new DynamoDBClient({
     endpoint,
     region: 'us-east-1',
@@ -133,6 +184,8 @@ async function waitUntilReady(endpoint: string, child: ChildProcess, timeoutMs: 
   try {
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`java exited with code ${child.exitCode}`);
+      const failed = MAIN_THREAD_FAILED.exec(output())?.[1];
+      if (failed) throw new Error(failed.trim());
       try {
         await client.send(new ListTablesCommand({ Limit: 1 }));
         return;

@@ -12,6 +12,7 @@
 import { auditRecord } from '../audit.ts';
 import type { Actor } from '../context.ts';
 import type { AdeService, AuditEventItem } from '../entities/service.ts';
+import { unavailableIn } from '../errors.ts';
 
 export const DISCOVERY_AUDIT_BATCH = 25;
 const MAX_PENDING = 1_000; // DynamoDB unreachable for long: keep the newest, count the rest
@@ -61,8 +62,14 @@ export function discoveryAuditBuffer(
         }
       } catch (error) {
         requeue(batch);
+        // The database being away is not a bug here: the events wait for the next flush.
+        const unavailable = unavailableIn(error);
         console.error(
-          JSON.stringify({ level: 'ERROR', message: 'discovery audit flush failed', error: String(error) }),
+          JSON.stringify(
+            unavailable
+              ? { level: 'WARN', message: 'discovery audit flush deferred', cause: unavailable.detail }
+              : { level: 'ERROR', message: 'discovery audit flush failed', error: String(error) },
+          ),
         );
       } finally {
         flushing = null;

@@ -1,9 +1,11 @@
 /**
- * The AWS SDK's DynamoDB client with a request counter (one middleware, every command).
+ * The AWS SDK's DynamoDB client with a request counter and the recognition of an unreachable
+ * database (db/unavailable.ts), one middleware each, on every command.
  */
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createRequestCounter, type DocumentDatabase, type RecordingCounter } from './requests.ts';
+import { asStoreError } from './unavailable.ts';
 
 export type { DocumentDatabase, RecordingCounter, RequestCounter } from './requests.ts';
 
@@ -32,6 +34,7 @@ export function createDatabase(options: DatabaseOptions): Database {
   }
   const client = new DynamoDBClient(config);
   const requests = countRequests(client);
+  reportUnreachable(client);
   const document = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
@@ -48,4 +51,21 @@ function countRequests(client: DynamoDBClient): RecordingCounter {
     { step: 'initialize', name: 'adeRequestCounter' },
   );
   return counter;
+}
+
+/**
+ * Outside the SDK's retries (the `initialize` step wraps them all): what is still failing once they
+ * are spent, because the database cannot be reached, becomes a StoreUnavailableError.
+ */
+function reportUnreachable(client: DynamoDBClient): void {
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        throw asStoreError(error);
+      }
+    },
+    { step: 'initialize', name: 'adeStoreUnavailable' },
+  );
 }

@@ -7,7 +7,9 @@
  * instances), DynamoDB's JSON 1.0 protocol over `node:https` with a keep-alive agent, SigV4 on
  * `node:crypto`, and the SDK's standard retry rules (throttling, 500/502/503/504, network errors,
  * timeouts; exponential backoff with full jitter). Errors carry the SDK's `name`, `message`,
- * `$metadata` and `$fault`, so `error.name === 'ConditionalCheckFailedException'` means the same.
+ * `$metadata` and `$fault`, so `error.name === 'ConditionalCheckFailedException'` means the same;
+ * as on the SDK client (db/client.ts), a database that cannot be reached once retries are spent
+ * (refused, reset, timed out) surfaces as the domain's StoreUnavailableError (db/unavailable.ts).
  * GraphQL, scripts and tests keep the SDK (db/client.ts). Deliberately left out: endpoint
  * discovery (DynamoDB never requires it; the SDK leaves it off too), the SDK's retry quota and
  * clock-skew correction (a Lambda's clock is synchronised; a skew error surfaces as itself),
@@ -49,6 +51,7 @@ import {
   type RecordingCounter,
   type RequestCounter,
 } from './requests.ts';
+import { asStoreError } from './unavailable.ts';
 
 export interface WireDatabaseOptions {
   tableName: string;
@@ -741,7 +744,10 @@ export function createWireDatabase(options: WireDatabaseOptions): WireDatabase {
       promise() {
         if (!sent) {
           requests.record(`${operation.name}Command`);
-          sent = call(operation, params, controller.signal, notify) as Promise<T>;
+          // Once retries are spent, an unreachable database is reported in the domain's terms.
+          sent = call(operation, params, controller.signal, notify).catch((error: unknown) => {
+            throw asStoreError(error);
+          }) as Promise<T>;
         }
         return sent;
       },
