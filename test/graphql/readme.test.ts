@@ -33,6 +33,8 @@ const NOT_GRAPHQL = new Set([
   'discoveryPart',
   'enrollmentPart',
   'mdmPart',
+  // code: packages/apple/src/mdm-signature.ts
+  'verifyMdmSignature',
   // an output of `sst deploy`
   'domainTarget',
   // Apple's model family
