@@ -2,7 +2,7 @@
  * GraphQL Code Generator (`pnpm codegen`): the typed client in graphql/client/ from the committed
  * schema and the example operations. Every operation becomes a TypedDocumentNode (`ViewerDocument`)
  * with its result and variable types (`ViewerQuery`, `ViewerQueryVariables`); scripts send them with
- * any client (scripts/examples/graphql-client.ts uses fetch). test/graphql/codegen.test.ts runs this
+ * any client (scripts/examples/graphql-client.ts uses fetch). test/repo/codegen.test.ts runs this
  * same config in memory and fails when the committed files differ.
  */
 import type { CodegenConfig } from '@graphql-codegen/cli';

@@ -8,10 +8,10 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePort } from '@ade/local/dynamodb-local';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from './dynamodb-local.ts';
 
-const root = resolve(import.meta.dirname, '../../..');
+const root = resolve(import.meta.dirname, '../..');
 const cleanup: (() => void)[] = [];
 afterEach(() => {
   for (const step of cleanup.splice(0).reverse()) step();

@@ -8,11 +8,11 @@ import {
   referencesIn,
   repositoryTextFiles,
   staleFormsIn,
-} from './support/docs-links.ts';
+} from '../support/docs-links.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The checker and its own tests hold examples of broken references on purpose. */
-const CHECKER_FILES = new Set(['test/docs-links.test.ts', 'test/support/docs-links.ts']);
+const CHECKER_FILES = new Set(['test/repo/docs-links.test.ts', 'test/support/docs-links.ts']);
 
 describe("the repository's references to its documentation", () => {
   const files = repositoryTextFiles(ROOT);

@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { assertJava, JavaMissingError } from '@ade/local/dynamodb-local';
 import { describe, expect, it } from 'vitest';
-import { assertJava, JavaMissingError } from './dynamodb-local.ts';
 
 function javaAlive(pid: number): boolean {
   try {

@@ -9,8 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type SupervisedDynamoLocal, superviseDynamoLocal } from '@ade/local/dynamodb-supervisor';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type SupervisedDynamoLocal, superviseDynamoLocal } from './dynamodb-supervisor.ts';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
