@@ -9,13 +9,14 @@
  *   … --json                                                      # machine-readable output
  *
  * Without --table it takes the deployed table from `sst shell` (SST_RESOURCE_Table), else the
- * running local stack from .data/dev-credentials.json. Against AWS it uses the usual credential
- * chain (AWS_PROFILE, …). The key is printed once and stored hashed.
+ * running local stack from .data/dev-credentials.json (table-target.ts). Against AWS it uses the
+ * usual credential chain (AWS_PROFILE, …). The key is printed once and stored hashed; its creation
+ * is in the partner's auditEvents. An operator key comes from bootstrap-operator.ts.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type Core, createCore, createDatabase, runAs } from '@ade/core';
+import { tableOptions, tableTarget } from './table-target.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -26,45 +27,16 @@ export async function bootstrapPartner(core: Core, name: string, keyName = 'Boot
   return { partnerId: created.partner.partnerId, name: created.partner.name, apiKey: created.secret! };
 }
 
-/** Inside `sst shell --stage …`, SST exposes the app's resources as SST_RESOURCE_<name> JSON. */
-function sstShellTable(endpoint?: string): { tableName: string; endpoint?: string } | undefined {
-  const resource = process.env.SST_RESOURCE_Table;
-  if (!resource) return undefined;
-  const { name } = JSON.parse(resource) as { name?: string };
-  if (!name) throw new Error('SST_RESOURCE_Table has no table name.');
-  return { tableName: name, endpoint };
-}
-
-function localStack(): { tableName: string; endpoint: string } {
-  const file = fileURLToPath(new URL('../.data/dev-credentials.json', import.meta.url));
-  if (!existsSync(file)) {
-    throw new Error(
-      'No local stack found (.data/dev-credentials.json). Start it with `pnpm dev`, or pass --table.',
-    );
-  }
-  const { tableName, dynamoEndpoint } = JSON.parse(readFileSync(file, 'utf8'));
-  return { tableName, endpoint: dynamoEndpoint };
-}
-
 async function main() {
   const { values } = parseArgs({
-    options: {
-      name: { type: 'string' },
-      'key-name': { type: 'string' },
-      table: { type: 'string' },
-      endpoint: { type: 'string' },
-      region: { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
+    options: { name: { type: 'string' }, 'key-name': { type: 'string' }, ...tableOptions },
   });
   if (!values.name)
     throw new Error(
       'Usage: pnpm bootstrap:partner --name "Acme MSP" [--table T [--region R] [--endpoint URL]] [--json]',
     );
-  const target = values.table
-    ? { tableName: values.table, endpoint: values.endpoint }
-    : (sstShellTable(values.endpoint) ?? localStack());
-  const db = createDatabase({ ...target, region: values.region });
+  const target = tableTarget(values);
+  const db = createDatabase(target);
   const result = await bootstrapPartner(createCore(db), values.name, values['key-name']);
   db.client.destroy();
   if (values.json) {

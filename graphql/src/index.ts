@@ -1,5 +1,5 @@
 export { createContext, type GraphQLContext } from './context.ts';
-export { LIMITS, measureOperation } from './limits.ts';
+export { BYTES_PER_COST, type CostExtensions, LIMITS, operationCost } from './limits.ts';
 export { schema } from './schema.ts';
 export {
   createGraphQLServer,
@@ -8,5 +8,6 @@ export {
   type GraphQLHttpResponse,
   type GraphQLServer,
   MAX_BODY_BYTES,
+  MAX_RESPONSE_BYTES,
   unavailableResponse,
 } from './server.ts';

@@ -9,6 +9,7 @@ import './types/branding.ts';
 import './types/device.ts';
 import './types/audit-event.ts';
 import './types/node.ts';
+import './types/operator.ts';
 import './types/partner.ts';
 import './types/payload.ts';
 import './types/policy.ts';

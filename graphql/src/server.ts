@@ -9,11 +9,18 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLFormattedError } from 'graphql';
 import { createContext, type GraphQLContext } from './context.ts';
-import { enforceLimits, LIMITS } from './limits.ts';
+import { armor, enforceCost, LIMITS, limitCodeOf } from './limits.ts';
 import { schema } from './schema.ts';
 
 /** Largest request body accepted (a GraphQL document plus variables). */
 export const MAX_BODY_BYTES = 256 * 1024;
+
+/**
+ * Largest answer, counted as Lambda counts it: the body as a JSON string inside the function's
+ * result (quotes and backslashes escaped). Lambda refuses results over 6 MB (6,291,456 bytes) and
+ * API Gateway then answers 5xx; this leaves 1.29 MB for the envelope and headers.
+ */
+export const MAX_RESPONSE_BYTES = 5_000_000;
 
 export interface GraphQLHttpRequest {
   method: string;
@@ -38,20 +45,24 @@ export interface Logger {
 export function createGraphQLServer(
   logger: Logger = { error: (m, d) => console.error(m, d), warn: (m, d) => console.warn(m, d) },
 ) {
+  const limits = armor();
   const server = new ApolloServer<GraphQLContext>({
     schema,
     introspection: true,
     includeStacktraceInErrorResponses: false,
+    allowBatchedHttpRequests: false,
     parseOptions: { maxTokens: LIMITS.maxTokens },
+    validationRules: limits.validationRules,
     plugins: [
       // Browsers get our own explorer (packages/explorer, served by the GraphQL function); Apollo's
       // landing page would load Apollo's from a CDN, and would answer a browser's GET with a `query`.
       ApolloServerPluginLandingPageDisabled(),
+      ...limits.plugins,
       {
         async requestDidStart() {
           return {
-            async didResolveOperation({ document, operation, request }) {
-              if (operation) enforceLimits(document, operation, request.variables ?? {});
+            async didResolveOperation({ schema, document, operation, request }) {
+              if (operation) enforceCost(schema, document, operation, request.variables ?? {});
             },
             didEncounterErrors: answerUnavailable(logger),
           };
@@ -59,6 +70,8 @@ export function createGraphQLServer(
       },
     ],
     formatError: (formatted: GraphQLFormattedError, error: unknown) => {
+      const limit = limitCodeOf(error);
+      if (limit) return { ...formatted, extensions: { code: limit } };
       const original = unwrapResolverError(error);
       // ElectroDB wraps the StoreUnavailableError a client raised: found behind it, it is typed too.
       const expected = original instanceof AppError ? original : unavailableIn(original);
@@ -180,7 +193,26 @@ export async function executeGraphQL(
   let text = '';
   if (result.body.kind === 'complete') text = result.body.string;
   else for await (const chunk of result.body.asyncIterator) text += chunk;
+  const size = Buffer.byteLength(JSON.stringify(text));
+  if (size > MAX_RESPONSE_BYTES) {
+    loggers.get(server)?.warn?.('graphql.response_too_large', { bytes: size, requestId: request.requestId });
+    return responseTooLarge(size);
+  }
   return { status: result.status ?? 200, headers: out, body: text };
+}
+
+/**
+ * The answer in place of one over MAX_RESPONSE_BYTES. HTTP 200, like any error found while
+ * executing: the operation did run (a mutation's change is made, and audited), only its answer is
+ * withheld; a 4xx would say the request was refused, and 413 names the request's size, not the
+ * answer's. Scripts branch on RESPONSE_TOO_LARGE and ask for less (smaller pages, fewer fields).
+ */
+function responseTooLarge(bytes: number): GraphQLHttpResponse {
+  const message =
+    `The answer would be ${bytes} bytes; at most ${MAX_RESPONSE_BYTES} can be returned. ` +
+    'Ask for smaller pages or fewer fields.';
+  const response = json(200, { data: null, ...errorBody('RESPONSE_TOO_LARGE', message) });
+  return { ...response, headers: { ...response.headers, 'cache-control': 'no-store' } };
 }
 
 function bearer(header: string | undefined): string {

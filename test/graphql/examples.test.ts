@@ -26,6 +26,16 @@ describe('example operations', () => {
 
   const steps: [string, () => Promise<void>][] = [
     [
+      'operator-keys',
+      async () => {
+        const d = await gqlOk(core(), state.operatorKey, op('operator-keys'));
+        expect(d.operator.apiKeys.nodes).toEqual([expect.objectContaining({ name: 'op', revoked: false })]);
+        expect(d.operator.auditEvents.nodes).toEqual([
+          expect.objectContaining({ action: 'apiKey.create', actorKind: 'system' }),
+        ]);
+      },
+    ],
+    [
       'create-partner',
       async () => {
         const d = await gqlOk(core(), state.operatorKey, op('create-partner'), { name: 'Example MSP' });

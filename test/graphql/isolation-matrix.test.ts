@@ -6,6 +6,9 @@
  * - for mutations, a READ_ONLY key of the victim tenant itself,
  * each try to reach the victim (tenant B, its partner, policies and keys). Every attempt must be
  * refused with a typed error, and the victim's items must be byte-for-byte unchanged afterwards.
+ * The operator's scope too: every field that names an API key is tried again with an operator key's
+ * id, and `operator { … }` is read, by partner and tenant keys (the victim's own included); the
+ * operator's partition (its keys and events) must not change either.
  */
 
 import { encodeKeyId, encodeScopedId, runAs } from '@ade/core';
@@ -52,6 +55,7 @@ interface Victim {
 let victim: Victim;
 let attackerTenantKey: string;
 let otherPartnerKey: string;
+let operatorKeyId: string; // global id of an operator key (made as scripts make them)
 
 /** Which victim id an ID argument or input field names, from its name and the type around it. */
 function victimId(owner: string, name: string): string {
@@ -125,7 +129,7 @@ function targetsVictim(operation: string): boolean {
 
 async function snapshotVictim(): Promise<string[]> {
   const { Items = [] } = await core().db.client.send(new ScanCommand({ TableName: core().db.tableName }));
-  const partitions = new Set([`T#${victim.fixture.tenantId}`, `P#${victim.fixture.partnerId}`]);
+  const partitions = new Set([`T#${victim.fixture.tenantId}`, `P#${victim.fixture.partnerId}`, 'OPERATOR']);
   // Tenant items, and the per-device partitions (deployments, command queues) under the tenant.
   const devicePartition = `T#${victim.fixture.tenantId}#`;
   return Items.filter(
@@ -205,6 +209,10 @@ describe('tenant isolation matrix', () => {
       })
     ).secret;
     otherPartnerKey = (await createTenantFixture(core(), 'Other')).partnerKey;
+    operatorKeyId = encodeKeyId(
+      (await asSystem(() => core().apiKeys.create({ kind: 'operator' }, { name: 'operator', role: 'ADMIN' })))
+        .item,
+    );
   });
 
   it('covers every root field of the schema', () => {
@@ -248,4 +256,45 @@ describe('tenant isolation matrix', () => {
       });
     }
   }
+
+  it('operator scope: no partner or tenant key lists, reads, mints or revokes operator keys', async () => {
+    const before = await snapshotVictim();
+    const operations = [
+      '{ operator { __typename } }',
+      '{ operator { apiKeys { nodes { id } } } }',
+      '{ operator { auditEvents { nodes { id } } } }',
+      `{ node(id: "${operatorKeyId}") { id } }`,
+      'mutation { createApiKey(input: { ownerId: "op", name: "copy", role: ADMIN }) { secret errors { code } } }',
+    ].map((operation) => ({ operation, field: /\{\s*(\w+)/.exec(operation)![1]! }));
+    for (const [kind, fields] of [
+      ['query', queryFields],
+      ['mutation', mutationFields],
+    ] as const) {
+      for (const field of fields) {
+        const operation = operationFor(kind, field);
+        if (operation.includes(victim.keyId))
+          operations.push({
+            operation: operation.replaceAll(victim.keyId, operatorKeyId),
+            field: field.name,
+          });
+      }
+    }
+    expect(operations.map((o) => o.field)).toContain('revokeApiKey');
+    const keys = [
+      attackerTenantKey,
+      otherPartnerKey,
+      victim.fixture.partnerKey,
+      victim.fixture.tenantAdminKey,
+      victim.fixture.tenantReadOnlyKey,
+    ];
+    for (const key of keys) {
+      for (const { operation, field } of operations) {
+        const result = await gql(core(), key, operation);
+        expect(['FORBIDDEN', 'NOT_FOUND'], `${operation} → ${JSON.stringify(result)}`).toContain(
+          refusal(result, field),
+        );
+      }
+    }
+    expect(await snapshotVictim()).toEqual(before);
+  });
 });

@@ -74,4 +74,50 @@ describe('operator bootstrap script', () => {
     const data = await gqlOk(core(), JSON.parse(stdout).apiKey, '{ viewer { partner { name } } }');
     expect(data.viewer.partner.name).toBe('Shell MSP');
   });
+
+  it('bootstrap-operator runs as a command and prints an operator key, its creation audited', async () => {
+    const { stdout } = await promisify(execFile)(
+      'node',
+      [
+        '--import',
+        'tsx',
+        'scripts/bootstrap-operator.ts',
+        '--name',
+        'Ops: CLI',
+        '--role',
+        'READ_ONLY',
+        '--table',
+        core().db.tableName,
+        '--endpoint',
+        localEndpoint(),
+        '--json',
+      ],
+      {
+        env: {
+          ...process.env,
+          AWS_ACCESS_KEY_ID: 'local',
+          AWS_SECRET_ACCESS_KEY: 'local',
+          AWS_REGION: 'us-east-1',
+        },
+      },
+    );
+    const printed = JSON.parse(stdout);
+    expect(printed).toMatchObject({
+      name: 'Ops: CLI',
+      role: 'READ_ONLY',
+      keyId: expect.stringMatching(/^key_op_/),
+    });
+    const data = await gqlOk(
+      core(),
+      printed.apiKey,
+      '{ viewer { kind role } operator { auditEvents { nodes { action actorKind actorId targetId } } } }',
+    );
+    expect(data.viewer).toEqual({ kind: 'OPERATOR', role: 'READ_ONLY' });
+    expect(data.operator.auditEvents.nodes).toContainEqual({
+      action: 'apiKey.create',
+      actorKind: 'system',
+      actorId: expect.stringMatching(/^bootstrap-operator \(/),
+      targetId: `key_${printed.keyId.split('_').at(-1)}`,
+    });
+  });
 });

@@ -9,6 +9,7 @@ import {
 } from '@ade/core';
 import { builder } from '../builder.ts';
 import { asPayload, payloadType, UserError, type UserErrorShape } from '../errors.ts';
+import type { CostExtensions } from '../limits.ts';
 import { AdeConfigurationRef, AdeTokenRef, NodeRef, PolicyRef } from '../refs.ts';
 import { inScope, sameTenantId } from '../scoped.ts';
 
@@ -83,6 +84,7 @@ const Hosting = builder.objectRef<ReturnType<typeof hostingOptions>>('AdeHosting
     }),
     cloudflareWorkerScript: t.exposeString('cloudflareWorker', {
       description: 'A Worker that forwards the query string to our discovery URL (preferred).',
+      extensions: { maxBytes: 2_000 } satisfies CostExtensions, // about 1.3 KB of script
     }),
     nginxSnippet: t.exposeString('nginx', { description: 'A redirect that re-appends the query string.' }),
     apacheSnippet: t.exposeString('apache', { description: 'A mod_rewrite redirect with QSA.' }),

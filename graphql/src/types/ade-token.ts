@@ -1,6 +1,7 @@
 import { type AdeTokenItem, encodeScopedId } from '@ade/core';
 import { builder } from '../builder.ts';
 import { asPayload, payloadType, UserError, type UserErrorShape } from '../errors.ts';
+import type { CostExtensions } from '../limits.ts';
 import { nameText } from '../plain-text.ts';
 import { AdeTokenRef, NodeRef, PolicyRef } from '../refs.ts';
 import { inScope, sameTenantId } from '../scoped.ts';
@@ -46,6 +47,7 @@ AdeTokenRef.implement({
     }),
     certificatePem: t.exposeString('certificatePem', {
       description: 'Upload this to the MDM server in Apple Business/School Manager.',
+      extensions: { maxBytes: 2_000 } satisfies CostExtensions, // an RSA-2048 certificate in PEM
     }),
     certificateNotAfter: t.expose('certificateNotAfter', { type: 'DateTime' }),
     state: t.field({

@@ -54,7 +54,8 @@ builder.mutationFields((t) => ({
         errors: p.field({ type: [UserError], resolve: (r) => r.errors }),
       }),
     }),
-    description: 'Creates a key for a partner (ptn_…) or a tenant (ten_…).',
+    description:
+      "Creates a key for a partner (ptn_…) or a tenant (ten_…), audited in its owner's auditEvents. Operator keys are made only by the bootstrap script (pnpm bootstrap:operator).",
     args: {
       input: t.arg({
         required: true,
@@ -78,7 +79,8 @@ builder.mutationFields((t) => ({
   }),
   revokeApiKey: t.field({
     type: payloadType('RevokeApiKeyPayload', 'apiKey', ApiKeyRef),
-    description: 'Revokes a key at once. Revoking a revoked key changes nothing.',
+    description:
+      "Revokes a key at once (operator keys too, by an operator), audited in its owner's auditEvents. Revoking a revoked key changes nothing.",
     args: {
       input: t.arg({
         required: true,

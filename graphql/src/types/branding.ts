@@ -6,6 +6,7 @@ import {
 } from '@ade/core';
 import { builder } from '../builder.ts';
 import { asPayload } from '../errors.ts';
+import type { CostExtensions } from '../limits.ts';
 import { linesText, lineText } from '../plain-text.ts';
 import { AdeConfigurationRef } from '../refs.ts';
 import { inScope } from '../scoped.ts';
@@ -35,13 +36,18 @@ const BrandingRef = builder.objectRef<BrandingModel>('Branding').implement({
         item?.displayName ?? (await ctx.core.tenants.get(config.tenantId)).name,
     }),
     accentColor: t.string({ resolve: ({ item }) => item?.accentColor ?? DEFAULT_ACCENT }),
-    welcomeText: t.string({ nullable: true, resolve: ({ item }) => item?.welcomeText ?? null }),
+    welcomeText: t.string({
+      nullable: true,
+      extensions: { maxBytes: 1_500 } satisfies CostExtensions, // 500 characters of UTF-8
+      resolve: ({ item }) => item?.welcomeText ?? null,
+    }),
     supportEmail: t.string({ nullable: true, resolve: ({ item }) => item?.supportEmail ?? null }),
     supportPhone: t.string({ nullable: true, resolve: ({ item }) => item?.supportPhone ?? null }),
     supportUrl: t.string({ nullable: true, resolve: ({ item }) => item?.supportUrl ?? null }),
     privacyNotice: t.string({
       description:
         "The notice for this configuration's enrollment type: what the organisation can and cannot see.",
+      extensions: { maxBytes: 6_000 } satisfies CostExtensions, // 2,000 characters of UTF-8
       resolve: ({ config, item }) => effectivePrivacyNotice(item, config.enrollmentType),
     }),
     privacyNoticeIsDefault: t.boolean({

@@ -2,9 +2,13 @@ import { type DeploymentItem, encodeScopedId, type PayloadItem } from '@ade/core
 import { builder } from '../builder.ts';
 import { connectionType, pageArgs } from '../connection.ts';
 import { asPayload, payloadType } from '../errors.ts';
+import type { CostExtensions } from '../limits.ts';
 import { nameText } from '../plain-text.ts';
 import { DeviceRef, NodeRef, PayloadRef, PolicyRef } from '../refs.ts';
 import { inScope } from '../scoped.ts';
+
+/** The largest settings core accepts (MAX_SETTINGS_BYTES in packages/core/src/payloads/index.ts). */
+export const SETTINGS_MAX_BYTES = 64 * 1024;
 
 const PayloadKind = builder.enumType('PayloadKind', {
   values: {
@@ -101,7 +105,13 @@ PayloadRef.implement({
     kind: t.field({ type: PayloadKind, resolve: (p) => p.kind }),
     payloadType: t.exposeString('payloadType'),
     displayName: t.exposeString('displayName'),
-    settings: t.string({ description: 'The settings as JSON text.', resolve: (p) => p.settingsJson }),
+    settings: t.string({
+      description: 'The settings as JSON text.',
+      // Costed by its largest size: core's MAX_SETTINGS_BYTES (payload code loads lazily, so the
+      // number is repeated here; limits.test.ts checks the two agree).
+      extensions: { maxBytes: SETTINGS_MAX_BYTES } satisfies CostExtensions,
+      resolve: (p) => p.settingsJson,
+    }),
     version: t.exposeInt('version'),
     policy: t.field({
       type: PolicyRef,

@@ -1,7 +1,8 @@
-import { decodeScopedId, encodeScopedId, type PolicyItem } from '@ade/core';
+import { decodeScopedId, encodeScopedId, MAX_POLICY_DEPTH, type PolicyItem } from '@ade/core';
 import { builder } from '../builder.ts';
 import { connectionType, pageArgs } from '../connection.ts';
 import { asPayload, payloadType, UserError, type UserErrorShape } from '../errors.ts';
+import type { CostExtensions } from '../limits.ts';
 import { nameText } from '../plain-text.ts';
 import { AdeConfigurationRef, AdeTokenRef, NodeRef, PolicyRef, TenantRef } from '../refs.ts';
 
@@ -39,6 +40,7 @@ PolicyRef.implement({
     ancestors: t.field({
       type: [PolicyRef],
       description: 'From the root down to the parent (empty for the root).',
+      extensions: { listSize: MAX_POLICY_DEPTH } satisfies CostExtensions,
       resolve: (p, _args, ctx) => ctx.inTenant(p.tenantId, () => ctx.core.policies.ancestors(p)),
     }),
     path: t.string({

@@ -1,6 +1,9 @@
 /**
  * API keys: created (secret shown once), listed, revoked, and used to authenticate requests.
- * Operator keys are made only by trusted scripts (bootstrap, demo seed), never through the API.
+ * Operator keys are made only by trusted scripts running as `system` (pnpm bootstrap:operator, the
+ * demo seed), never through the API: an operator key cannot mint another, so a stolen one leaves no
+ * copy behind once it is revoked. Every creation and revocation is audited in the owner's partition
+ * (the tenant's, the partner's, or the operator's own), where the owner reads it.
  */
 import * as z from 'zod/mini';
 import {
@@ -20,7 +23,7 @@ import { AppError } from './errors.ts';
 import { parseId } from './ids.ts';
 import { type PageArgs, paginate } from './pagination.ts';
 import { authorizeInTenant, type Tenancy } from './tenancy.ts';
-import { commit, failedAt } from './transaction.ts';
+import { commit, failedAt, type TxEntities } from './transaction.ts';
 import { nameSchema, parseInput, roleSchema } from './validation.ts';
 
 /** lastUsedAt is refreshed at most this often, so authentication stays one read on hot keys. */
@@ -28,10 +31,21 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 
 const createSchema = z.object({ name: nameSchema, role: roleSchema });
 
-function auditScope(item: ApiKeyItem): AuditScope | undefined {
+function auditScope(item: ApiKeyItem): AuditScope {
   if (item.tenantId) return { tenantId: item.tenantId, partnerId: item.partnerId };
   if (item.partnerId) return { partnerId: item.partnerId };
-  return undefined; // operator keys: their creation is logged by the script that makes them
+  return { operator: true };
+}
+
+/** The transaction item that records a key's creation, in its owner's events. */
+export function auditKeyCreation(entities: TxEntities, item: ApiKeyItem) {
+  return auditPut(entities, {
+    scope: auditScope(item),
+    action: 'apiKey.create',
+    targetType: 'ApiKey',
+    targetId: item.keyId,
+    details: { name: item.name, role: item.role },
+  });
 }
 
 export function apiKeyOperations(service: AdeService, tenancy: Tenancy) {
@@ -62,18 +76,20 @@ export function apiKeyOperations(service: AdeService, tenancy: Tenancy) {
       if (tenantId !== owner.tenantId) throw AppError.notFound(`Tenant ${owner.tenantId}`);
     } else if (owner.kind === 'partner') {
       authorize(actor, action, { kind: 'partner', partnerId: owner.partnerId });
-    } else if (actor.kind !== 'system' && actor.kind !== 'operator') {
-      throw AppError.forbidden('Only the operator manages operator keys.');
     } else {
-      authorize(actor, action, { kind: 'global' });
+      authorize(actor, action === 'apiKey:manage' ? 'operator:manage' : 'operator:read', { kind: 'global' });
     }
   }
 
   async function create(owner: KeyOwner, input: { name: string; role: Role }): Promise<ApiKeyDraft> {
+    if (owner.kind === 'operator' && useActor().kind !== 'system') {
+      throw AppError.forbidden(
+        'Operator keys are made only by the bootstrap script (pnpm bootstrap:operator), never through the API.',
+      );
+    }
     authorizeOwner(owner, 'apiKey:manage');
     const { name, role } = parseInput(createSchema, input);
     const draft = draftApiKey({ owner, name, role, createdBy: describeActor(useActor()).id });
-    const scope = auditScope(draft.item);
     await commit(
       service,
       (e) => [
@@ -86,17 +102,7 @@ export function apiKeyOperations(service: AdeService, tenancy: Tenancy) {
             ]
           : []),
         e.apiKey.create(draft.item).commit(),
-        ...(scope
-          ? [
-              auditPut(e, {
-                scope,
-                action: 'apiKey.create',
-                targetType: 'ApiKey',
-                targetId: draft.item.keyId,
-                details: { name, role },
-              }),
-            ]
-          : []),
+        auditKeyCreation(e, draft.item),
       ],
       (codes) =>
         owner.kind === 'partner' && failedAt(codes, 0)
@@ -116,16 +122,18 @@ export function apiKeyOperations(service: AdeService, tenancy: Tenancy) {
     if (existing.revokedAt) return existing; // revoking twice is a no-op, not an error
     const revokedAt = new Date().toISOString();
     const revokedBy = describeActor(useActor()).id;
-    const scope = auditScope(existing);
     await commit(service, (e) => [
       e.apiKey
         .patch({ partition, keyId })
         .set({ revokedAt, revokedBy })
         .where((a, { notExists }) => notExists(a.revokedAt))
         .commit(),
-      ...(scope
-        ? [auditPut(e, { scope, action: 'apiKey.revoke', targetType: 'ApiKey', targetId: keyId })]
-        : []),
+      auditPut(e, {
+        scope: auditScope(existing),
+        action: 'apiKey.revoke',
+        targetType: 'ApiKey',
+        targetId: keyId,
+      }),
     ]);
     return { ...existing, revokedAt, revokedBy };
   }
@@ -174,7 +182,7 @@ export function apiKeyOperations(service: AdeService, tenancy: Tenancy) {
     list,
     authenticate,
     withOwner,
-    /** Creates a key for the owner named by id (`ptn_…`, `ten_…`). */
+    /** Creates a key for the owner named by id (`ptn_…`, `ten_…`; `op` only for scripts). */
     createFor: (ownerIdValue: string, input: { name: string; role: Role }) =>
       withOwner(ownerIdValue, (owner) => create(owner, input)),
     /** Revokes the key named by its global id (`key_<owner>_<ULID>`). */

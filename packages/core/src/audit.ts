@@ -15,9 +15,14 @@ import { type PageArgs, paginate } from './pagination.ts';
 import { authorizeInTenant } from './tenancy.ts';
 import type { TxEntities } from './transaction.ts';
 
+/**
+ * Where an event is kept and who reads it: a tenant's events, a partner's own (its creation, its
+ * keys), or the operator's own (operator keys made by scripts and revoked; partition OPERATOR).
+ */
 export type AuditScope =
-  | { tenantId: string; partnerId?: string }
-  | { partnerId: string; tenantId?: undefined };
+  | { tenantId: string; partnerId?: string; operator?: undefined }
+  | { partnerId: string; tenantId?: undefined; operator?: undefined }
+  | { operator: true; tenantId?: undefined; partnerId?: undefined };
 
 /** Enrollment steps are recorded with the person (`device:<Managed Apple Account>`) as actor. */
 export interface AuditFilter {
@@ -38,9 +43,12 @@ export interface AuditInput {
 export function auditRecord(input: AuditInput, actor: Actor = useActor()): AuditEventItem {
   const { kind, id } = describeActor(actor);
   const now = new Date();
-  const partition = input.scope.tenantId
-    ? partitions.tenant(input.scope.tenantId)
-    : partitions.partner(input.scope.partnerId as string);
+  const { scope } = input;
+  const partition = scope.tenantId
+    ? partitions.tenant(scope.tenantId)
+    : scope.partnerId
+      ? partitions.partner(scope.partnerId)
+      : partitions.operator;
   return {
     partition,
     eventId: newId('auditEvent'),
@@ -79,6 +87,12 @@ export function auditOperations(service: AdeService) {
       parseId('partner', partnerId);
       authorize(useActor(), 'audit:read', { kind: 'partner', partnerId });
       return listPartition(partitions.partner(partnerId), args);
+    },
+
+    /** The operator's own events (operator keys created by scripts, revoked), newest first. */
+    listForOperator(args: PageArgs) {
+      authorize(useActor(), 'operator:read', { kind: 'global' });
+      return listPartition(partitions.operator, args);
     },
   };
 

@@ -45,6 +45,19 @@ describe('authorization rules', () => {
     ['tenant', tenant1, 'partner:read', { kind: 'partner', partnerId: P1 }, 'FORBIDDEN'],
     ['partner', partner1, 'partner:read', { kind: 'partner', partnerId: P2 }, 'NOT_FOUND'],
     ['operator', operator, 'partner:read', { kind: 'partner', partnerId: P2 }, 'allow'],
+    ['operator', operator, 'operator:read', { kind: 'global' }, 'allow'],
+    ['operator', operator, 'operator:manage', { kind: 'global' }, 'allow'],
+    [
+      'operator read-only',
+      { ...operator, role: 'READ_ONLY' },
+      'operator:manage',
+      { kind: 'global' },
+      'FORBIDDEN',
+    ],
+    ['partner', partner1, 'operator:read', { kind: 'global' }, 'FORBIDDEN'],
+    ['partner', partner1, 'operator:manage', { kind: 'global' }, 'FORBIDDEN'],
+    ['tenant', tenant1, 'operator:read', { kind: 'global' }, 'FORBIDDEN'],
+    ['tenant', tenant1, 'operator:manage', { kind: 'global' }, 'FORBIDDEN'],
   ] as const)('%s → %s', (_label, actor, action, target, expected) => {
     expect(outcome(actor, action, target as Target)).toBe(expected);
   });

@@ -2,7 +2,7 @@
  * Authorization by action name, decided in the domain (never in resolvers). An action says which
  * kinds of actor may perform it and whether it writes; `READ_ONLY` keys may only perform reads.
  * Targets are checked for ownership: a partner acts only on itself and its tenants, a tenant only on
- * itself, the operator only on partners. A target outside the actor's reach is reported as
+ * itself, the operator only on partners (and its own keys and events). A target outside the actor's reach is reported as
  * NOT_FOUND, so that probing ids reveals nothing about other tenants.
  */
 import type { Actor, ActorKind } from './context.ts';
@@ -28,6 +28,10 @@ export const actions = {
   'apiKey:read': rule(['operator', 'partner', 'tenant']),
   'apiKey:manage': rule(['operator', 'partner', 'tenant'], true),
   'audit:read': rule(['operator', 'partner', 'tenant']),
+  // The operator's own scope: its keys and its events (partition OPERATOR). Operator keys are never
+  // created here: only trusted scripts running as `system` make them (api-keys.ts).
+  'operator:read': rule(['operator']),
+  'operator:manage': rule(['operator'], true),
   'ade:read': rule(['partner', 'tenant']),
   'ade:write': rule(['partner', 'tenant'], true),
 } as const satisfies Record<string, ActionRule>;

@@ -12,6 +12,7 @@ import { createDeviceCore } from './device-core.ts';
 import { deviceOperations } from './devices.ts';
 import { pushCertificateOperations } from './enrollment/push-certificate.ts';
 import { lazyOperations } from './lazy.ts';
+import { operatorOperations } from './operator.ts';
 import type { CoreOptions } from './options.ts';
 import { partnerOperations } from './partners.ts';
 import type { PayloadOperations } from './payloads/index.ts';
@@ -25,10 +26,12 @@ export function createCore(db: Database, options: Partial<CoreOptions> = {}) {
   const tenancy = tenancyOperations(service);
   const policies = policyOperations(service);
   const ade = adeOperations(service, policies, resolved);
+  const audit = auditOperations(service);
+  const apiKeys = apiKeyOperations(service, tenancy);
   return {
     ...device,
     tenancy,
-    audit: auditOperations(service),
+    audit,
     partners: partnerOperations(service),
     tenants: tenantOperations(service, tenancy),
     policies,
@@ -42,7 +45,8 @@ export function createCore(db: Database, options: Partial<CoreOptions> = {}) {
         payloadOperations(service, policies, delivery),
       ),
     ),
-    apiKeys: apiKeyOperations(service, tenancy),
+    apiKeys,
+    operator: operatorOperations(apiKeys, audit),
   };
 }
 

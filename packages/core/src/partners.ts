@@ -1,6 +1,7 @@
 /** Partners (MSPs): created by the operator, each with a first ADMIN key in the same transaction. */
 import * as z from 'zod/mini';
 import { type ApiKeyDraft, draftApiKey } from './api-key-secret.ts';
+import { auditKeyCreation } from './api-keys.ts';
 import { auditPut } from './audit.ts';
 import { authorize } from './authz.ts';
 import { describeActor, memo, useActor } from './context.ts';
@@ -43,7 +44,7 @@ export function partnerOperations(service: AdeService) {
       }
       await commit(service, (e) => [
         e.partner.create({ partnerId, name, createdBy }).commit(),
-        ...(key ? [e.apiKey.create(key.item).commit()] : []),
+        ...(key ? [e.apiKey.create(key.item).commit(), auditKeyCreation(e, key.item)] : []),
         auditPut(e, {
           scope: { partnerId },
           action: 'partner.create',
