@@ -5,6 +5,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import {
   canonicalContext,
+  type DecryptOptions,
   type EncryptionContext,
   type KeyManagement,
   SECRET_PROVIDERS,
@@ -16,6 +17,10 @@ import {
 export const DATA_KEY_BYTES = 32;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
+/** Unwrapped data keys kept per process when a caller asks for reuse (DecryptOptions). */
+export const DATA_KEY_CACHE = 64;
+/** How long one is kept: a revoked KMS grant or disabled key stops opening secrets within this. */
+export const DATA_KEY_CACHE_MS = 5 * 60_000;
 
 export interface DataKey {
   plaintext: Buffer;
@@ -59,10 +64,18 @@ export abstract class EnvelopeEncryption implements KeyManagement {
     }
   }
 
-  async decrypt(sealed: SealedSecret, context: EncryptionContext): Promise<Buffer> {
-    const aad = Buffer.from(canonicalContext(context), 'utf8');
+  async decrypt(
+    sealed: SealedSecret,
+    context: EncryptionContext,
+    options: DecryptOptions = {},
+  ): Promise<Buffer> {
+    const bound = canonicalContext(context);
+    const aad = Buffer.from(bound, 'utf8');
     const parts = this.#parse(sealed);
-    const dataKey = await this.unwrapDataKey(parts.wrappedKey, sealed.keyId, context);
+    const cacheKey = options.reuseDataKey ? `${sealed.keyId}\n${sealed.wrappedKey}\n${bound}` : undefined;
+    const cached = cacheKey ? this.#cachedDataKey(cacheKey) : undefined;
+    const dataKey = cached ?? (await this.unwrapDataKey(parts.wrappedKey, sealed.keyId, context));
+    if (cacheKey && !cached) this.#keepDataKey(cacheKey, dataKey);
     try {
       const decipher = createDecipheriv('aes-256-gcm', dataKey, parts.iv, { authTagLength: TAG_BYTES });
       decipher.setAAD(aad);
@@ -71,8 +84,30 @@ export abstract class EnvelopeEncryption implements KeyManagement {
     } catch {
       throw new SecretDecryptionError('the payload does not match its data key and context (tampered?)');
     } finally {
-      dataKey.fill(0);
+      if (!cacheKey) dataKey.fill(0);
     }
+  }
+
+  /** Kept data keys by wrapped key and context, oldest first (a Map keeps insertion order). */
+  readonly #dataKeys = new Map<string, { key: Buffer; until: number }>();
+
+  #cachedDataKey(cacheKey: string): Buffer | undefined {
+    const entry = this.#dataKeys.get(cacheKey);
+    if (!entry) return undefined;
+    if (entry.until > Date.now()) return entry.key;
+    this.#forget(cacheKey);
+    return undefined;
+  }
+
+  /** The key itself is kept (the caller must not zero it); the oldest goes when the cache is full. */
+  #keepDataKey(cacheKey: string, key: Buffer): void {
+    this.#dataKeys.set(cacheKey, { key, until: Date.now() + DATA_KEY_CACHE_MS });
+    while (this.#dataKeys.size > DATA_KEY_CACHE) this.#forget(this.#dataKeys.keys().next().value!);
+  }
+
+  #forget(cacheKey: string): void {
+    this.#dataKeys.get(cacheKey)?.key.fill(0);
+    this.#dataKeys.delete(cacheKey);
   }
 
   /** Checks every field before any key is touched: a stored record is untrusted input. */
