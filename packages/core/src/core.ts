@@ -39,7 +39,7 @@ export function createCore(db: Database, options: Partial<CoreOptions> = {}) {
     devices: deviceOperations(service, policies, delivery),
     payloads: lazyOperations<PayloadOperations>(() =>
       import('./payloads/index.ts').then(({ payloadOperations }) =>
-        payloadOperations(service, policies, delivery),
+        payloadOperations(service, policies, delivery, resolved),
       ),
     ),
     apiKeys: apiKeyOperations(service, tenancy),

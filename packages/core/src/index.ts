@@ -20,4 +20,5 @@ export * from './errors.ts';
 export * from './ids.ts';
 export type { CoreOptions, MdmPush, PushNotifier, PushOutcome } from './options.ts';
 export * from './pagination.ts';
+export type { MaskedSecret } from './payloads/index.ts';
 export * from './tenancy.ts';
