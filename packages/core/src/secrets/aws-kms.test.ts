@@ -173,6 +173,14 @@ describe('reusing a data key (DecryptOptions.reuseDataKey)', () => {
     for (let i = 0; i < 5; i++)
       expect((await km.decrypt(sealed, context, { reuseDataKey: true })).toString()).toBe(PLAINTEXT);
     expect(decrypts(from)).toBe(1);
+    // Requests that miss at the same time share one unwrap.
+    const fresh = await km.encrypt(PLAINTEXT, context);
+    from = fake.requests.length;
+    const opened = await Promise.all(
+      Array.from({ length: 4 }, () => km.decrypt(fresh, context, { reuseDataKey: true })),
+    );
+    expect(opened.map(String)).toEqual(Array(4).fill(PLAINTEXT));
+    expect(decrypts(from)).toBe(1);
     // Another context never gets the kept key: KMS is asked, and refuses.
     from = fake.requests.length;
     const other = { ...context, tenantId: 'ten_01J0000000000000000000000B' };

@@ -72,10 +72,11 @@ export abstract class EnvelopeEncryption implements KeyManagement {
     const bound = canonicalContext(context);
     const aad = Buffer.from(bound, 'utf8');
     const parts = this.#parse(sealed);
-    const cacheKey = options.reuseDataKey ? `${sealed.keyId}\n${sealed.wrappedKey}\n${bound}` : undefined;
-    const cached = cacheKey ? this.#cachedDataKey(cacheKey) : undefined;
-    const dataKey = cached ?? (await this.unwrapDataKey(parts.wrappedKey, sealed.keyId, context));
-    if (cacheKey && !cached) this.#keepDataKey(cacheKey, dataKey);
+    const unwrap = () => this.unwrapDataKey(parts.wrappedKey, sealed.keyId, context);
+    // A kept key is never handed out: each use works on its own copy, zeroed after.
+    const dataKey = options.reuseDataKey
+      ? Buffer.from(await this.#reusedDataKey(`${sealed.keyId}\n${sealed.wrappedKey}\n${bound}`, unwrap))
+      : await unwrap();
     try {
       const decipher = createDecipheriv('aes-256-gcm', dataKey, parts.iv, { authTagLength: TAG_BYTES });
       decipher.setAAD(aad);
@@ -84,30 +85,37 @@ export abstract class EnvelopeEncryption implements KeyManagement {
     } catch {
       throw new SecretDecryptionError('the payload does not match its data key and context (tampered?)');
     } finally {
-      if (!cacheKey) dataKey.fill(0);
+      dataKey.fill(0);
     }
   }
 
-  /** Kept data keys by wrapped key and context, oldest first (a Map keeps insertion order). */
-  readonly #dataKeys = new Map<string, { key: Buffer; until: number }>();
+  /**
+   * Kept data keys by key id, wrapped key and context, oldest first (a Map keeps insertion order).
+   * The promise is kept, not the key, so requests that miss at the same time share one unwrap.
+   */
+  readonly #dataKeys = new Map<string, { key: Promise<Buffer>; until: number }>();
 
-  #cachedDataKey(cacheKey: string): Buffer | undefined {
+  #reusedDataKey(cacheKey: string, unwrap: () => Promise<Buffer>): Promise<Buffer> {
     const entry = this.#dataKeys.get(cacheKey);
-    if (!entry) return undefined;
-    if (entry.until > Date.now()) return entry.key;
-    this.#forget(cacheKey);
-    return undefined;
-  }
-
-  /** The key itself is kept (the caller must not zero it); the oldest goes when the cache is full. */
-  #keepDataKey(cacheKey: string, key: Buffer): void {
+    if (entry && entry.until > Date.now()) return entry.key;
+    if (entry) this.#forget(cacheKey);
+    const key = unwrap();
     this.#dataKeys.set(cacheKey, { key, until: Date.now() + DATA_KEY_CACHE_MS });
+    // A refusal is not kept: the next request asks the provider again.
+    key.catch(() => {
+      if (this.#dataKeys.get(cacheKey)?.key === key) this.#dataKeys.delete(cacheKey);
+    });
     while (this.#dataKeys.size > DATA_KEY_CACHE) this.#forget(this.#dataKeys.keys().next().value!);
+    return key;
   }
 
   #forget(cacheKey: string): void {
-    this.#dataKeys.get(cacheKey)?.key.fill(0);
+    const entry = this.#dataKeys.get(cacheKey);
     this.#dataKeys.delete(cacheKey);
+    entry?.key.then(
+      (key) => key.fill(0),
+      () => undefined,
+    );
   }
 
   /** Checks every field before any key is touched: a stored record is untrusted input. */
