@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { ENROLL_CAPTURE_PATH } from '@ade/apple/testing/tools';
 import { createCore, createDatabase, createDeviceCore, type DeviceCore } from '@ade/core';
 import { createWireDatabase, type WireDatabase } from '@ade/core/db/wire';
+import { sealSecrets } from '@ade/core/payloads/secret-values';
 import { ephemeralKeyManagement, type KeyManagement } from '@ade/core/secrets/index';
 import { type FunctionName, functions, type LambdaHandler } from '@ade/functions';
 import { createAuthHandler } from '@ade/functions/auth';
@@ -118,9 +119,9 @@ function recordingKeys(used: Recorded): KeyManagement {
       used.kms.add('kms:GenerateDataKey');
       return sharedKeys.encrypt(plaintext, context);
     },
-    decrypt: (sealed, context) => {
+    decrypt: (sealed, context, options) => {
       used.kms.add('kms:Decrypt');
-      return sharedKeys.decrypt(sealed, context);
+      return sharedKeys.decrypt(sealed, context, options);
     },
   };
 }
@@ -271,26 +272,30 @@ describe('least privilege under real device traffic', () => {
     expect(synced.ddm).toBeDefined();
 
     // The rollout worker (on its EventBridge schedule) carries a change its mutation left unfinished:
-    // saved as updatePayload saves it (the payload and its rollout in one transaction), then one
-    // pass. The phone still has the first version queued, which the second replaces.
-    const { payload: camera } = await asTenant(core, f, () =>
+    // saved as updatePayload saves it (the payload, its sealed password and its rollout in one
+    // transaction), then one pass: it opens the password and seals the signed profile that carries
+    // it. The phone still has the first version queued, which the second replaces.
+    const wifi = { SSID_STR: 'Corp', EncryptionType: 'WPA2' };
+    const password = [{ path: ['Password'], value: 'wpa2-least-privilege' }];
+    const { payload: network } = await asTenant(core, f, () =>
       core.payloads.add(f.rootPolicyId, {
-        payloadType: 'com.apple.applicationaccess',
-        displayName: 'Camera',
-        settings: { allowCamera: false },
+        payloadType: 'com.apple.wifi.managed',
+        displayName: 'Wi-Fi',
+        settings: { ...wifi, Password: 'wpa2-least-privilege' },
       }),
     );
     const next = {
-      ...camera,
-      settingsJson: JSON.stringify({ allowCamera: true }),
-      version: camera.version + 1,
+      ...network,
+      settingsJson: JSON.stringify({ ...wifi, AutoJoin: false }),
+      version: network.version + 1,
     };
+    const sealed = await sealSecrets(sharedKeys, next, password);
     const unfinished = await core.delivery.newRollout(next, 'UPDATE');
     await core.service.transaction
       .write(({ payload, rollout }) => [
         payload
-          .patch({ tenantId: f.tenantId, payloadId: camera.payloadId })
-          .set({ settingsJson: next.settingsJson, version: next.version })
+          .patch({ tenantId: f.tenantId, payloadId: network.payloadId })
+          .set({ settingsJson: next.settingsJson, version: next.version, ...sealed })
           .commit(),
         rollout.create(unfinished).commit(),
       ])

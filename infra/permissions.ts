@@ -91,7 +91,7 @@ export const GRANTS: Record<string, Grants> = {
     indexes: false,
     kms: ['kms:Decrypt'],
     because:
-      "opens the deployment's token key to verify the bearer (Decrypt, enrollment/token-key.ts); finds the device (GetItem), reads the head of its queue (Query), settles a result in one transaction: the command deleted, the deployment and its counter updated (payloads/commands.ts)",
+      "opens the deployment's token key to verify the bearer (Decrypt, enrollment/token-key.ts); finds the device (GetItem), reads the head of its queue (Query), settles a result in one transaction: the command deleted, the deployment and its counter updated (payloads/commands.ts); opens a queued profile that carries secrets to send it (Decrypt, payloads/secret-values.ts)",
   },
   rollouts: {
     dynamodb: [
@@ -103,9 +103,9 @@ export const GRANTS: Record<string, Grants> = {
       'dynamodb:DeleteItem',
     ],
     indexes: true,
-    kms: ['kms:Decrypt'],
+    kms: ['kms:GenerateDataKey', 'kms:Decrypt'],
     because:
-      "finds unfinished rollouts (Query on gsi2), pages a policy's devices (gsi1), batch-gets their deployments, writes deployments, commands, counters and the cursor in one transaction (payloads/delivery.ts); opens the tenant's signing key to sign profiles and the push certificate's key and devices' push tokens to notify them (Decrypt)",
+      "finds unfinished rollouts (Query on gsi2), pages a policy's devices (gsi1), batch-gets their deployments, writes deployments, commands, counters and the cursor in one transaction (payloads/delivery.ts); opens the tenant's signing key to sign profiles, a payload's sealed secrets to put them in, and the push certificate's key and devices' push tokens to notify them (Decrypt); seals a signed profile that carries secrets once for all its devices' commands (GenerateDataKey, payloads/secret-values.ts)",
   },
 };
 

@@ -264,7 +264,7 @@ describe('the functions', () => {
         logs('rollouts'),
         onTable('GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem'),
         { Effect: 'Allow', Action: ['dynamodb:Query'], Resource: [tableArn, `${tableArn}/index/*`] },
-        kms('Decrypt'),
+        kms('GenerateDataKey', 'Decrypt'),
       ],
     };
     const policies = production.ofType(ROLE_POLICY);

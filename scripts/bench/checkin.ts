@@ -17,7 +17,12 @@
  *    Target ≥ 300 requests per second for each message type. Run it when the machine is otherwise idle
  *    (`uptime`): the load average at the start is stored with the result.
  *
- * Options: --devices N (32), --requests N (100), --commands N (8), --verify-calls N (2000).
+ * With `--secrets`, the queued Wi-Fi payloads carry a password (docs/payload-secrets.md): their
+ * commands are sealed, opened when sent. Secrets are sealed by the AWS KMS provider against the KMS
+ * fake (test/fakes/aws-kms.ts), so the KMS requests a deployment would send are counted per message
+ * and per phase.
+ *
+ * Options: --devices N (32), --requests N (100), --commands N (8), --verify-calls N (2000), --secrets.
  * Result: .artifacts/bench/checkin.json
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -30,11 +35,12 @@ import { buildPlist } from '@ade/apple/plist';
 import { verifyMdmSignatureReference } from '@ade/apple/testing/mdm-signature-reference';
 import { ENROLL_CAPTURE_PATH } from '@ade/apple/testing/tools';
 import { type Actor, type Core, createCore, createDatabase, runAs } from '@ade/core';
-import { ephemeralKeyManagement, hmacTokenSigner } from '@ade/core/secrets/index';
+import { AwsKms, hmacTokenSigner } from '@ade/core/secrets/index';
 import type { FunctionName, LambdaHandler } from '@ade/functions';
 import { type DynamoLocal, startDynamoLocal } from '@ade/local/dynamodb-local';
 import { type LocalServer, startLocalServer } from '@ade/local/server';
 import { ensureTable } from '@ade/local/table';
+import { FakeKms } from '../../test/fakes/aws-kms.ts';
 import { makePushCertificate } from '../../test/support/apple.ts';
 import { deviceSigner } from '../../test/support/device-signer.ts';
 import { type DeviceSimulator, signedEnrollBody } from '../../test/support/device-simulator.ts';
@@ -68,7 +74,18 @@ const config = {
   requests: option('requests', 100),
   commands: option('commands', 8),
   verifyCalls: option('verify-calls', 2000),
+  secrets: process.argv.includes('--secrets'),
 };
+
+/** KMS requests by operation since `from` (an index into the fake's log). */
+function kmsSince(kms: FakeKms, from: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of kms.requests.slice(from)) {
+    const op = r.target.replace('TrentService.', '');
+    out[op] = (out[op] ?? 0) + 1;
+  }
+  return out;
+}
 const system: Actor = { kind: 'system', role: 'ADMIN', name: 'bench' };
 
 // ---------------------------------------------------------------- the client process
@@ -197,6 +214,7 @@ function measureVerify(device: BenchDevice, calls: number) {
 /** One signed PUT from this process, the DynamoDB requests it caused counted alone. */
 async function counted(
   core: Core,
+  kms: FakeKms,
   serverUrl: string,
   device: BenchDevice,
   path: string,
@@ -204,6 +222,7 @@ async function counted(
 ) {
   const bytes = Buffer.from(buildPlist(body as never));
   core.db.requests.reset();
+  const kmsFrom = kms.requests.length;
   const response = await fetch(`${serverUrl}${path}`, {
     method: 'PUT',
     headers: {
@@ -216,7 +235,12 @@ async function counted(
   const text = await response.text();
   if (response.status !== 200)
     throw new Error(`${String(body.MessageType ?? body.Status)} answered ${response.status}: ${text}`);
-  return { requests: core.db.requests.total(), byCommand: { ...core.db.requests.byCommand }, body: text };
+  return {
+    requests: core.db.requests.total(),
+    byCommand: { ...core.db.requests.byCommand },
+    kms: kmsSince(kms, kmsFrom),
+    body: text,
+  };
 }
 
 async function queueCommands(fleet: Fleet, core: Core, count: number) {
@@ -225,36 +249,53 @@ async function queueCommands(fleet: Fleet, core: Core, count: number) {
       core.payloads.add(fleet.rootPolicyId, {
         payloadType: 'com.apple.wifi.managed',
         displayName: `Bench Wi-Fi ${i}`,
-        settings: { SSID_STR: `bench-${i}-${randomBytes(3).toString('hex')}`, AutoJoin: true },
+        settings: {
+          SSID_STR: `bench-${i}-${randomBytes(3).toString('hex')}`,
+          AutoJoin: true,
+          ...(config.secrets
+            ? { EncryptionType: 'WPA2', Password: `bench-${i}-${randomBytes(8).toString('hex')}` }
+            : {}),
+        },
       }),
     );
 }
 
-async function countPerMessage(core: Core, serverUrl: string, fleet: Fleet) {
-  const rows: { message: string; requests: number; byCommand: Record<string, number> }[] = [];
+async function countPerMessage(core: Core, kms: FakeKms, serverUrl: string, fleet: Fleet) {
+  const rows: {
+    message: string;
+    requests: number;
+    byCommand: Record<string, number>;
+    kms: Record<string, number>;
+  }[] = [];
   const [byod, adde] = fleet.devices;
   for (const device of [byod!, adde!]) {
     const kind = 'EnrollmentID' in device.ids ? 'BYOD' : 'ADDE';
-    const authenticate = await counted(core, serverUrl, device, device.checkInPath, device.authenticate);
+    const authenticate = await counted(core, kms, serverUrl, device, device.checkInPath, device.authenticate);
     rows.push({ message: `Authenticate (${kind})`, ...authenticate });
-    const idle = await counted(core, serverUrl, device, device.serverPath, { ...device.ids, Status: 'Idle' });
+    const idle = await counted(core, kms, serverUrl, device, device.serverPath, {
+      ...device.ids,
+      Status: 'Idle',
+    });
     if (idle.body !== '') throw new Error('Idle with an empty queue got a command');
     rows.push({ message: `Idle, empty queue (${kind})`, ...idle });
   }
   await queueCommands(fleet, core, 2);
   for (const device of [byod!, adde!]) {
     const kind = 'EnrollmentID' in device.ids ? 'BYOD' : 'ADDE';
-    const idle = await counted(core, serverUrl, device, device.serverPath, { ...device.ids, Status: 'Idle' });
+    const idle = await counted(core, kms, serverUrl, device, device.serverPath, {
+      ...device.ids,
+      Status: 'Idle',
+    });
     rows.push({ message: `Idle → command (${kind})`, ...idle });
     let uuid = /<key>CommandUUID<\/key>\s*<string>([^<]+)<\/string>/.exec(idle.body)?.[1];
-    const next = await counted(core, serverUrl, device, device.serverPath, {
+    const next = await counted(core, kms, serverUrl, device, device.serverPath, {
       ...device.ids,
       CommandUUID: uuid,
       Status: 'Acknowledged',
     });
     rows.push({ message: `Acknowledged → next command (${kind})`, ...next });
     uuid = /<key>CommandUUID<\/key>\s*<string>([^<]+)<\/string>/.exec(next.body)?.[1];
-    const last = await counted(core, serverUrl, device, device.serverPath, {
+    const last = await counted(core, kms, serverUrl, device, device.serverPath, {
       ...device.ids,
       CommandUUID: uuid,
       Status: 'Acknowledged',
@@ -262,18 +303,25 @@ async function countPerMessage(core: Core, serverUrl: string, fleet: Fleet) {
     if (last.body !== '') throw new Error('expected the queue to be empty after two commands');
     rows.push({ message: `Acknowledged → empty (${kind})`, ...last });
   }
-  return rows.map(({ message, requests, byCommand }) => ({ message, requests, byCommand }));
+  return rows.map(({ message, requests, byCommand, kms: byOperation }) => ({
+    message,
+    requests,
+    byCommand,
+    kms: byOperation,
+  }));
 }
 
 // ---------------------------------------------------------------- 3. load
 
 async function loadPhase(
   core: Core,
+  kms: FakeKms,
   dynamo: DynamoLocal,
   client: ReturnType<typeof startClient>,
   job: PhaseJob,
 ) {
   core.db.requests.reset();
+  const kmsFrom = kms.requests.length;
   const cpu = process.cpuUsage();
   const dynamoCpu = processTreeCpuSeconds(dynamo.pid);
   const run = await client.run(job);
@@ -300,6 +348,7 @@ async function loadPhase(
       perMessage: round(requests / messages, 2),
       byCommand: { ...core.db.requests.byCommand },
     },
+    kms: kmsSince(kms, kmsFrom),
     serverCpuMsPerMessage: round((serverCpuSeconds * 1000) / messages, 3),
     serverCpuSeconds: round(serverCpuSeconds, 2),
     dynamoLocalCpuSeconds:
@@ -319,13 +368,19 @@ async function main() {
   let dynamo: DynamoLocal | undefined;
   let server: LocalServer | undefined;
   let client: ReturnType<typeof startClient> | undefined;
+  const kms = await FakeKms.start();
+  // The SDK's own client (made by AwsKms), pointed at the fake by the standard per-service variable.
+  process.env.AWS_ENDPOINT_URL_KMS = kms.url;
+  process.env.AWS_REGION ??= kms.region;
+  process.env.AWS_ACCESS_KEY_ID ??= 'bench';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'bench';
   try {
     console.log('Starting DynamoDB Local, the local runtime and the client…');
     dynamo = await startDynamoLocal();
     const db = createDatabase({ tableName: 'ade-bench-checkin', endpoint: dynamo.endpoint });
     await ensureTable(db.client, db.tableName);
     const core = createCore(db, {
-      keys: ephemeralKeyManagement(),
+      keys: new AwsKms({ keyId: kms.createKey('alias/bench').keyId }),
       tokenSigner: hmacTokenSigner(randomBytes(32)),
       publicUrl: PUBLIC_URL,
     });
@@ -350,7 +405,7 @@ async function main() {
       // Warm-up (not measured): every device once.
       await client.run({ baseUrl: server.url, devices: fleet.devices, phase, requestsPerDevice: 2 });
       phases.push(
-        await loadPhase(core, dynamo, client, {
+        await loadPhase(core, kms, dynamo, client, {
           baseUrl: server.url,
           devices: fleet.devices,
           phase,
@@ -360,7 +415,7 @@ async function main() {
     }
     // After the Idle phase: counting queues two commands, which only the first two devices take.
     console.log('DynamoDB requests per message, one at a time…');
-    const perMessage = await countPerMessage(core, server.url, fleet);
+    const perMessage = await countPerMessage(core, kms, server.url, fleet);
     const idleMax = Math.max(
       ...perMessage.filter((r) => r.message.startsWith('Idle, empty')).map((r) => r.requests),
     );
@@ -368,7 +423,7 @@ async function main() {
     console.log(`Load: Acknowledged, ${config.commands} commands queued for each device…`);
     await queueCommands(fleet, core, config.commands);
     phases.push(
-      await loadPhase(core, dynamo, client, {
+      await loadPhase(core, kms, dynamo, client, {
         baseUrl: server.url,
         devices: fleet.devices,
         phase: 'Acknowledged',
@@ -394,8 +449,8 @@ async function main() {
     );
     console.log(
       `\n${table(
-        ['message (one at a time)', 'DynamoDB requests', 'by command'],
-        perMessage.map((r) => [r.message, r.requests, JSON.stringify(r.byCommand)]),
+        ['message (one at a time)', 'DynamoDB requests', 'by command', 'KMS requests'],
+        perMessage.map((r) => [r.message, r.requests, JSON.stringify(r.byCommand), JSON.stringify(r.kms)]),
       )}`,
     );
     console.log(
@@ -413,6 +468,7 @@ async function main() {
           'server CPU ms/msg',
           'DynamoDB Local CPU s',
           'client CPU s',
+          'KMS requests',
           'errors',
           `≥ ${TARGETS.requestsPerSecond}/s`,
         ],
@@ -426,6 +482,7 @@ async function main() {
           p.serverCpuMsPerMessage,
           p.dynamoLocalCpuSeconds ?? '?',
           p.clientCpuSeconds,
+          JSON.stringify(p.kms),
           p.errors,
           verdict(p.withinTarget),
         ]),
@@ -441,6 +498,7 @@ async function main() {
     client?.stop();
     await server?.close();
     await dynamo?.stop();
+    await kms.close();
   }
 }
 

@@ -4,21 +4,28 @@
  *  2. Fanning one payload change out to 10,000 devices: time and requests; the rollout is stopped
  *     half-way (as a crash or a Lambda timeout would) and resumed by two runners at once, then the
  *     result is checked: every device exactly one deployment and one command, counters = deployments.
- * The Idle → command → Acknowledged round is measured with a real simulated device in
+ *  3. The same fleet gets a Wi-Fi payload with a password (docs/payload-secrets.md): what a rollout
+ *     of a payload with secrets costs per device (time, DynamoDB requests, KMS requests, the size of a
+ *     queued command) next to the restrictions of section 2.
+ * The Idle → command → Acknowledged round is measured with real simulated devices in
  * test/e2e/payload-delivery.test.ts's setup; its request counts are printed by `pnpm bench:delivery`
- * too (section 3), over HTTP through the local runtime.
+ * too (section 4), over HTTP through the local runtime: DynamoDB and KMS requests per step, for a
+ * profile without secrets and for one whose profile is sealed, on a first and a second device.
+ * Secrets are sealed by the AWS KMS provider against the KMS fake (test/fakes/aws-kms.ts) so that
+ * every GenerateDataKey and Decrypt a deployment would send is counted.
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 import { randomBytes } from 'node:crypto';
 import { type Core, createCore, createDatabase, runAs } from '@ade/core';
-import { ephemeralKeyManagement, hmacTokenSigner } from '@ade/core/secrets/index';
+import { AwsKms, hmacTokenSigner } from '@ade/core/secrets/index';
 import { createConnectHandler } from '@ade/functions/connect';
 import type { LambdaHandler } from '@ade/functions/http';
 import type { FunctionName } from '@ade/functions/routes';
 import { startDynamoLocal } from '@ade/local/dynamodb-local';
 import { startLocalServer } from '@ade/local/server';
 import { ensureTable } from '@ade/local/table';
+import { FakeKms } from '../../test/fakes/aws-kms.ts';
 import { makePushCertificate } from '../../test/support/apple.ts';
 import { signedEnrollBody } from '../../test/support/device-simulator.ts';
 import { enrollDevice } from '../../test/support/enroll-device.ts';
@@ -64,13 +71,29 @@ async function addDevices(core: Core, tenantId: string, policyId: string, count:
   await core.service.entities.policy.patch({ tenantId, policyId }).add({ deviceCount: count }).go();
 }
 
+/** KMS requests by operation since `from` (an index into the fake's log). */
+function kmsSince(kms: FakeKms, from: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of kms.requests.slice(from)) {
+    const op = r.target.replace('TrentService.', '');
+    out[op] = (out[op] ?? 0) + 1;
+  }
+  return out;
+}
+
 export async function runDeliveryBench() {
   const dynamo = await startDynamoLocal();
+  const kms = await FakeKms.start();
+  // The SDK's own client (made by AwsKms), pointed at the fake by the standard per-service variable.
+  process.env.AWS_ENDPOINT_URL_KMS = kms.url;
+  process.env.AWS_REGION ??= kms.region;
+  process.env.AWS_ACCESS_KEY_ID ??= 'bench';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'bench';
   try {
     const db = createDatabase({ tableName: 'bench-delivery', endpoint: dynamo.endpoint });
     await ensureTable(db.client, db.tableName);
     const core = createCore(db, {
-      keys: ephemeralKeyManagement(),
+      keys: new AwsKms({ keyId: kms.createKey('alias/bench').keyId }),
       tokenSigner: hmacTokenSigner(randomBytes(32)),
       publicUrl: 'https://mdm.bench.example',
     });
@@ -155,6 +178,14 @@ export async function runDeliveryBench() {
       (s) => s.payloadId === payloadId,
     )!;
 
+    // ------------------------------------------------------------- 3. a payload with secrets, same fleet
+    const secretFanOut = await fanOut(core, kms, inTenant, fleet.policyId, {
+      payloadType: 'com.apple.wifi.managed',
+      displayName: 'Office Wi-Fi',
+      settings: { SSID_STR: 'Office', EncryptionType: 'WPA2', Password: 'bench-wpa2-password-7Q4Z' },
+    });
+    const plainCommandBytes = await commandBytes(core, tenant.tenantId, devices[0]!.deviceId, payloadId);
+
     // ------------------------------------------------------------- 1. summary reads
     // The summary's own reads (the API key and tenant checks every request makes are apart).
     const summaryRequests = (policyId: string) =>
@@ -166,8 +197,8 @@ export async function runDeliveryBench() {
     const smallReads = await summaryRequests(small.policyId);
     const fleetReads = await summaryRequests(fleet.policyId);
 
-    // ------------------------------------------------------------- 3. one command round
-    const channel = await commandRound(core, tenant, inTenant);
+    // ------------------------------------------------------------- 4. one command round
+    const channel = await commandRound(core, kms, tenant, inTenant);
 
     const result = {
       environment: environment(),
@@ -193,6 +224,11 @@ export async function runDeliveryBench() {
           requests: Object.values(totalRequests).reduce((s, n) => s + n, 0),
         },
         devicesPerSecond: round(FLEET / (totalMs / 1000)),
+        perDevice: {
+          ms: round(totalMs / FLEET, 3),
+          requests: round(Object.values(totalRequests).reduce((s, n) => s + n, 0) / FLEET, 2),
+          commandBytes: plainCommandBytes,
+        },
         finished,
         check: {
           deployments,
@@ -204,6 +240,7 @@ export async function runDeliveryBench() {
           countersMatch: Object.entries(counters.counts).every(([s, n]) => byState[s] === n),
         },
       },
+      secretFanOut,
     };
     console.log(
       `\n${table(
@@ -222,8 +259,41 @@ export async function runDeliveryBench() {
     );
     console.log(
       `\n${table(
-        ['command channel step', 'DynamoDB requests', 'by command'],
-        channel.steps.map((step) => [step.step, step.requests, JSON.stringify(step.byCommand)]),
+        [
+          'fan-out per device',
+          'ms',
+          'DynamoDB requests',
+          'queued command bytes',
+          'KMS requests (whole rollout)',
+        ],
+        [
+          [
+            `${payloadType} (no secrets)`,
+            result.fanOut.perDevice.ms,
+            result.fanOut.perDevice.requests,
+            plainCommandBytes ?? '?',
+            '–',
+          ],
+          [
+            'com.apple.wifi.managed with Password',
+            secretFanOut.perDevice.ms,
+            secretFanOut.perDevice.requests,
+            secretFanOut.commandBytes ?? '?',
+            JSON.stringify(secretFanOut.kms),
+          ],
+        ],
+      )}`,
+    );
+    console.log(
+      `\n${table(
+        ['command channel step', 'DynamoDB requests', 'by command', 'KMS requests', 'ms'],
+        channel.steps.map((step) => [
+          step.step,
+          step.requests,
+          JSON.stringify(step.byCommand),
+          JSON.stringify(step.kms),
+          step.ms,
+        ]),
       )}`,
     );
     console.log(`≤ 3 requests per step: ${verdict(channel.withinTarget)}`);
@@ -234,20 +304,68 @@ export async function runDeliveryBench() {
     console.log(`result: ${writeResult('delivery', result)}`);
     return result;
   } finally {
+    await kms.close();
     await dynamo.stop();
   }
 }
 
+/** A payload added to `policyId` and rolled out to all its devices (inline, then resumed to the end). */
+async function fanOut(
+  core: Core,
+  kms: FakeKms,
+  inTenant: <T>(fn: () => Promise<T>) => Promise<T>,
+  policyId: string,
+  input: { payloadType: string; displayName: string; settings: Record<string, unknown> },
+) {
+  const kmsFrom = kms.requests.length;
+  core.db.requests.reset();
+  const started = performance.now();
+  const added = await inTenant(() => core.payloads.add(policyId, input));
+  await inTenant(() => core.payloads.resumeRollout(added.rollout.rolloutId));
+  const ms = performance.now() - started;
+  const requests = core.db.requests.total();
+  const { tenantId, payloadId } = added.payload;
+  const first = (await core.service.entities.device.query.byPolicy({ tenantId, policyId }).go({ limit: 1 }))
+    .data[0]!;
+  return {
+    payloadType: input.payloadType,
+    ms: round(ms),
+    devicesPerSecond: round(FLEET / (ms / 1000)),
+    requests,
+    byCommand: { ...core.db.requests.byCommand },
+    kms: kmsSince(kms, kmsFrom),
+    perDevice: { ms: round(ms / FLEET, 3), requests: round(requests / FLEET, 2) },
+    commandBytes: await commandBytes(core, tenantId, first.deviceId, payloadId),
+  };
+}
+
+/** The stored size of the command queued for `payloadId` on a device (its attributes as JSON). */
+async function commandBytes(core: Core, tenantId: string, deviceId: string, payloadId: string) {
+  const { data } = await core.service.entities.command.query.byDevice({ tenantId, deviceId }).go();
+  const command = data.find((c) => c.payloadId === payloadId);
+  return command ? Buffer.byteLength(JSON.stringify(command)) : null;
+}
+
 /**
- * A real simulated iPhone (ADDE) over HTTP: enrolled, then one session with a queued InstallProfile:
- * Idle → the command, Acknowledged → the next (none). DynamoDB requests counted per HTTP request.
+ * Two real simulated iPhones (ADDE) over HTTP, enrolled, then two policy changes each takes in one
+ * session: a Wi-Fi payload with a password (a sealed command) and restrictions (a clear one):
+ * Idle → the first, Acknowledged → the second, Acknowledged → empty. DynamoDB and KMS requests and
+ * server time per HTTP request. The second device is served by the same process (a warm container):
+ * the data key of the sealed profile is still in memory (DecryptOptions.reuseDataKey).
  */
 async function commandRound(
   core: Core,
+  kms: FakeKms,
   tenant: { tenantId: string; rootPolicyId: string },
   inTenant: <T>(fn: () => Promise<T>) => Promise<T>,
 ) {
-  const steps: { step: string; requests: number; byCommand: Record<string, number> }[] = [];
+  const steps: {
+    step: string;
+    requests: number;
+    byCommand: Record<string, number>;
+    kms: Record<string, number>;
+    ms: number;
+  }[] = [];
   let label = '';
   // The device functions' own core, over the wire client as in Lambda, sharing core's counter.
   const device = await wireDeviceCore(core);
@@ -256,12 +374,17 @@ async function commandRound(
     ...localHandlers(core, device),
     connect: async (event, context) => {
       core.db.requests.reset();
+      const kmsFrom = kms.requests.length;
+      const started = performance.now();
       const response = await connect(event, context);
+      const ms = round(performance.now() - started, 2);
       if (label)
         steps.push({
           step: label,
           requests: core.db.requests.total(),
           byCommand: { ...core.db.requests.byCommand },
+          kms: kmsSince(kms, kmsFrom),
+          ms,
         });
       return response;
     },
@@ -274,22 +397,34 @@ async function commandRound(
       await inTenant(() => core.policies.create({ parentId: tenant.rootPolicyId, name: 'Round' }))
     ).policyId;
     const actor = { kind: 'system', role: 'ADMIN', name: 'bench' } as const;
-    const { sim } = await enrollDevice(
-      core,
-      server.url,
-      { tenantId: tenant.tenantId, tenantActor: actor },
-      {
-        type: 'DEVICE',
-        policyId,
-        hardware: {
-          body: signedEnrollBody({ PRODUCT: 'iPhone17,2', VERSION: '22B83' }),
-          family: 'iPhone',
-          product: 'iPhone17,2',
-          os: '18.1',
-          build: '22B83',
-        },
-        topic: push.topic,
-      },
+    const sims = [];
+    for (let i = 0; i < 2; i++)
+      sims.push(
+        (
+          await enrollDevice(
+            core,
+            server.url,
+            { tenantId: tenant.tenantId, tenantActor: actor },
+            {
+              type: 'DEVICE',
+              policyId,
+              hardware: {
+                body: signedEnrollBody({ PRODUCT: 'iPhone17,2', VERSION: '22B83' }),
+                family: 'iPhone',
+                product: 'iPhone17,2',
+                os: '18.1',
+                build: '22B83',
+              },
+              topic: push.topic,
+            },
+          )
+        ).sim,
+      );
+    await inTenant(() =>
+      core.payloads.add(policyId, {
+        payloadType: 'com.apple.wifi.managed',
+        settings: { SSID_STR: 'Round', EncryptionType: 'WPA2', Password: 'bench-round-password' },
+      }),
     );
     await inTenant(() =>
       core.payloads.add(policyId, {
@@ -297,15 +432,22 @@ async function commandRound(
         settings: { allowCamera: false },
       }),
     );
-    let answered = 0;
-    sim.commandPolicy = () => {
-      label = 'Acknowledged → next command (none: empty 200)';
-      answered++;
-      return 'Acknowledged';
-    };
-    label = 'Idle → InstallProfile';
-    await sim.connect();
-    if (answered !== 1) throw new Error(`expected one command, the device answered ${answered}`);
+    for (const [i, sim] of sims.entries()) {
+      const which = i === 0 ? 'first device' : 'second device, same container';
+      let answered = 0;
+      sim.commandPolicy = () => {
+        answered++;
+        label =
+          answered === 1
+            ? `${which}: Acknowledged → next command (restrictions, clear)`
+            : `${which}: Acknowledged → empty`;
+        return 'Acknowledged';
+      };
+      label = `${which}: Idle → InstallProfile (Wi-Fi with a password, sealed)`;
+      await sim.connect();
+      if (answered !== 2) throw new Error(`expected two commands, the device answered ${answered}`);
+    }
+    label = '';
     return { steps, target: 3, withinTarget: steps.every((s) => s.requests <= 3) };
   } finally {
     await server.close();

@@ -315,6 +315,18 @@ describe('example operations', () => {
         expect(wrong.addPayload.errors).toEqual([
           expect.objectContaining({ code: 'WRONG_TYPE', path: ['input', 'settings', 'allowCamera'] }),
         ]);
+        const wifi = await gqlOk(core(), state.tenantKey, op('add-payload'), {
+          policyId: state.paris,
+          payloadType: 'com.apple.wifi.managed',
+          displayName: 'Office Wi-Fi',
+          settings: JSON.stringify({
+            SSID_STR: 'Office',
+            EncryptionType: 'WPA2',
+            Password: 'office-wpa2-Example',
+          }),
+        });
+        expect(wifi.addPayload.errors).toEqual([]);
+        state.wifiId = wifi.addPayload.change.payload.id;
       },
     ],
     [
@@ -333,6 +345,21 @@ describe('example operations', () => {
           allowCamera: false,
           allowScreenShot: false,
         });
+        const paris = await gqlOk(core(), state.tenantKey, op('policy-payloads'), { policyId: state.paris });
+        expect(paris.policy.payloads).toMatchObject([
+          {
+            id: state.wifiId,
+            secrets: [
+              { path: 'Password', hasValue: true },
+              { path: 'ProxyPassword', hasValue: false },
+            ],
+          },
+        ]);
+        expect(JSON.parse(paris.policy.payloads[0].settings)).toEqual({
+          SSID_STR: 'Office',
+          EncryptionType: 'WPA2',
+        });
+        state.wifiSettings = paris.policy.payloads[0].settings;
       },
     ],
     [
@@ -380,6 +407,16 @@ describe('example operations', () => {
           expectedVersion: 1,
         });
         expect(stale.updatePayload.errors.map((e: any) => e.code)).toEqual(['VERSION_MISMATCH']);
+        // The settings as read, sent back with a change: the password is kept without being sent.
+        const wifi = await gqlOk(core(), state.tenantKey, op('update-payload'), {
+          id: state.wifiId,
+          settings: JSON.stringify({ ...JSON.parse(state.wifiSettings), AutoJoin: true }),
+        });
+        expect(wifi.updatePayload.change.payload.secrets).toContainEqual({
+          path: 'Password',
+          hasValue: true,
+        });
+        expect(JSON.stringify(wifi)).not.toContain('office-wpa2-Example');
       },
     ],
     [

@@ -193,7 +193,7 @@ describe('delivery to devices', () => {
 
     const [byodQueue] = [await queue(byod)];
     expect(byodQueue.map((c) => c.requestType)).toEqual(['InstallProfile']); // no VPN for User Enrollment
-    const { command, profile } = await profileOf(byodQueue[0]!.body);
+    const { command, profile } = await profileOf(byodQueue[0]!.body!);
     expect(command.CommandUUID).toBe(byodQueue[0]!.commandId);
     const content = (profile.PayloadContent as Record<string, unknown>[])[0]!;
     expect(content.PayloadType).toBe('com.apple.applicationaccess');
@@ -206,7 +206,7 @@ describe('delivery to devices', () => {
       state: 'PENDING',
       droppedKeys: ['allowCamera', 'allowAppRemoval'],
     });
-    const onAdde = await profileOf((await queue(adde))[0]!.body);
+    const onAdde = await profileOf((await queue(adde))[0]!.body!);
     expect((onAdde.profile.PayloadContent as Record<string, unknown>[])[0]).toMatchObject({
       allowCamera: false,
       allowScreenShot: false,

@@ -1,4 +1,4 @@
-import { type DeploymentItem, encodeScopedId, type PayloadItem } from '@ade/core';
+import { type DeploymentItem, encodeScopedId, type MaskedSecret, type PayloadItem } from '@ade/core';
 import { builder } from '../builder.ts';
 import { connectionType, pageArgs } from '../connection.ts';
 import { asPayload, payloadType } from '../errors.ts';
@@ -57,6 +57,18 @@ const EligibilityRef = builder.objectRef<EligibilityModel>('PayloadEligibility')
   }),
 });
 
+const PayloadSecretRef = builder.objectRef<MaskedSecret>('PayloadSecret').implement({
+  description:
+    "A secret key of a payload (a password, shared secret, token or identity data, by Apple's schema): write-only. Its value is sealed at rest and sent only to devices; no API key can read it.",
+  fields: (t) => ({
+    path: t.exposeString('path', {
+      description:
+        'The key path, as in errors and droppedKeys: "Password", "EAPClientConfiguration.UserPassword", "Passwords[0].Password".',
+    }),
+    hasValue: t.exposeBoolean('hasValue', { description: 'Whether a value is stored for it.' }),
+  }),
+});
+
 const CountsRef = builder.objectRef<Counts>('DeploymentCounts').implement({
   fields: (t) => ({
     pending: t.exposeInt('PENDING'),
@@ -106,11 +118,18 @@ PayloadRef.implement({
     payloadType: t.exposeString('payloadType'),
     displayName: t.exposeString('displayName'),
     settings: t.string({
-      description: 'The settings as JSON text.',
+      description:
+        'The settings as JSON text, without the values of secret keys (see secrets). Sending them back unchanged in updatePayload keeps the stored secrets.',
       // Costed by its largest size: core's MAX_SETTINGS_BYTES (payload code loads lazily, so the
       // number is repeated here; limits.test.ts checks the two agree).
       extensions: { maxBytes: SETTINGS_MAX_BYTES } satisfies CostExtensions,
-      resolve: (p) => p.settingsJson,
+      resolve: async (p, _args, ctx) => (await ctx.core.payloads.masked(p)).settingsJson,
+    }),
+    secrets: t.field({
+      type: [PayloadSecretRef],
+      description:
+        "The payload's secret keys where its settings can hold one (every dictionary present), each with whether a value is stored; never the value.",
+      resolve: async (p, _args, ctx) => (await ctx.core.payloads.masked(p)).secrets,
     }),
     version: t.exposeInt('version'),
     policy: t.field({
@@ -239,7 +258,11 @@ builder.mutationFields((t) => ({
               required: false,
               description: nameText('A name shown on devices (default: the payload type)'),
             }),
-            settings: f.string({ required: true, description: 'The payload keys as a JSON object.' }),
+            settings: f.string({
+              required: true,
+              description:
+                'The payload keys as a JSON object. Secret keys (passwords, shared secrets, identities) are write-only: stored sealed, never returned.',
+            }),
           }),
         }),
       }),
@@ -267,7 +290,11 @@ builder.mutationFields((t) => ({
               required: false,
               description: `Left out: unchanged; null or empty: back to the payload type. ${nameText('The name')}`,
             }),
-            settings: f.string({ required: true, description: 'All the payload keys, as a JSON object.' }),
+            settings: f.string({
+              required: true,
+              description:
+                'All the payload keys, as a JSON object. A secret key left out keeps its stored value (Payload.settings never shows it), a new value replaces it, null clears it.',
+            }),
             expectedVersion: f.int({ required: false }),
           }),
         }),

@@ -42,7 +42,7 @@ export function createCore(db: Database, options: Partial<CoreOptions> = {}) {
     devices: deviceOperations(service, policies, delivery),
     payloads: lazyOperations<PayloadOperations>(() =>
       import('./payloads/index.ts').then(({ payloadOperations }) =>
-        payloadOperations(service, policies, delivery),
+        payloadOperations(service, policies, delivery, resolved),
       ),
     ),
     apiKeys,

@@ -21,4 +21,5 @@ export * from './ids.ts';
 export type { CoreOptions, MdmPush, PushNotifier, PushOutcome } from './options.ts';
 export * from './pagination.ts';
 export { MAX_DEPTH as MAX_POLICY_DEPTH } from './policies/tree.ts';
+export type { MaskedSecret } from './payloads/index.ts';
 export * from './tenancy.ts';

@@ -33,7 +33,7 @@ function keysFromEnv(): KeyManagement {
       ? `AWS KMS key ${process.env.ADE_KMS_KEY_ID}`
       : `local key file ${process.env.ADE_LOCAL_KEY_FILE ?? '(not configured)'}`,
     encrypt: async (plaintext, context) => (await resolve()).encrypt(plaintext, context),
-    decrypt: async (sealed, context) => (await resolve()).decrypt(sealed, context),
+    decrypt: async (sealed, context, options) => (await resolve()).decrypt(sealed, context, options),
   };
 }
 

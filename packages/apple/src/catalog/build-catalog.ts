@@ -16,6 +16,7 @@ import {
   schemaPaths,
 } from '../schema/facts.ts';
 import { renderCatalog } from './render-catalog.ts';
+import { SECRET_OVERRIDES, secretByName, secretIdentityData, secretOverride } from './secret-rule.ts';
 import {
   CATALOG_PLATFORMS,
   type CatalogData,
@@ -94,6 +95,11 @@ export function buildCatalog(facts: SchemaFacts): { data: CatalogData; labels: s
     declarations: declarationEntries,
     keyLists: lists.all,
   };
+  const unused = SECRET_OVERRIDES.filter((o) => !lists.overridesUsed.has(o));
+  if (unused.length)
+    throw new Error(
+      `secret-rule.ts overrides name no key: ${unused.map((o) => `${o.list} ${o.key}`).join(', ')}`,
+    );
   return { data, labels: lists.labels };
 }
 
@@ -204,6 +210,7 @@ function keyRules(supported: SchemaSupportedOS | undefined, payload: Platforms):
 class KeyLists {
   readonly all: KeyDef[][] = [];
   readonly labels: string[] = [];
+  readonly overridesUsed = new Set<(typeof SECRET_OVERRIDES)[number]>();
   private readonly ids = new Map<SchemaKey[], number>();
 
   add(keys: SchemaKey[], payload: Platforms, label: string): number {
@@ -214,11 +221,11 @@ class KeyLists {
     this.ids.set(keys, id);
     this.all.push(defs);
     this.labels.push(label);
-    for (const k of keys) defs.push(this.keyDef(k, payload, label));
+    for (const k of keys) defs.push(this.keyDef(k, keys, payload, label));
     return id;
   }
 
-  private keyDef(k: SchemaKey, payload: Platforms, parent: string): KeyDef {
+  private keyDef(k: SchemaKey, siblings: SchemaKey[], payload: Platforms, parent: string): KeyDef {
     const type = String(k.type).replace(/^<|>$/g, '');
     if (!KEY_TYPES.has(type)) throw new Error(`${parent}.${k.key}: unknown type ${k.type}`);
     const def: KeyDef = { name: String(k.key), type: type as KeyType };
@@ -233,6 +240,9 @@ class KeyLists {
     }
     const os = keyRules(k.supportedOS, payload);
     if (os) def.os = os;
+    const override = secretOverride(parent, def.name);
+    if (override) this.overridesUsed.add(override);
+    if (secretByName(k) || secretIdentityData(k, siblings) || override) def.secret = true;
     return def;
   }
 }

@@ -272,7 +272,7 @@ export const CATALOG: CatalogData = {
       {name:"AIMAccountDescription",type:"string"},
       {name:"AIMHostName",type:"string",required:true,values:["slogin.oscar.aol.com"]},
       {name:"AIMUserName",type:"string"},
-      {name:"AIMPassword",type:"string"},
+      {name:"AIMPassword",type:"string",secret:true},
       {name:"AIMUseSSL",type:"boolean"},
       {name:"AIMPort",type:"integer",min:0,max:65535},
       {name:"AIMAuthentication",type:"string",required:true,values:["AIMAuthPassword"]},
@@ -324,7 +324,7 @@ export const CATALOG: CatalogData = {
     [
       {name:"HostName",type:"string",required:true},
       {name:"UserName",type:"string"},
-      {name:"Password",type:"string"},
+      {name:"Password",type:"string",secret:true},
       {name:"ClientID",type:"string"},
       {name:"Description",type:"string"},
       {name:"ADOrganizationalUnit",type:"string"},
@@ -430,7 +430,7 @@ export const CATALOG: CatalogData = {
       {name:"Certificate",type:"data"},
       {name:"PayloadCertificateUUID",type:"string"},
       {name:"Username",type:"string"},
-      {name:"Password",type:"string"},
+      {name:"Password",type:"string",secret:true},
       {name:"UseKeychain",type:"boolean"},
       {name:"DeferForceAtUserLoginMaxBypassAttempts",type:"integer",min:-1,max:9999},
       {name:"DeferDontAskAtUserLogout",type:"boolean",os:{macOS:{introduced:"10.10"}}},
@@ -647,14 +647,14 @@ export const CATALOG: CatalogData = {
     // 48: com.apple.airplay.Passwords[].PasswordsItem
     [
       {name:"DeviceName",type:"string",required:true,os:{macOS:{introduced:"15.0"}}},
-      {name:"Password",type:"string",required:true},
+      {name:"Password",type:"string",required:true,secret:true},
       {name:"DeviceID",type:"string",os:{iOS:null}},
     ],
     // 49: com.apple.airplay.security
     [
       {name:"SecurityType",type:"string",required:true,values:["PASSCODE_ONCE","PASSCODE_ALWAYS","PASSWORD"]},
       {name:"AccessType",type:"string",required:true,values:["ANY","WIFI_ONLY"]},
-      {name:"Password",type:"string"},
+      {name:"Password",type:"string",secret:true},
     ],
     // 50: com.apple.airprint
     [
@@ -688,7 +688,7 @@ export const CATALOG: CatalogData = {
     [
       {name:"apn",type:"string",required:true},
       {name:"username",type:"string"},
-      {name:"password",type:"data"},
+      {name:"password",type:"data",secret:true},
       {name:"proxy",type:"string"},
       {name:"proxyPort",type:"integer"},
     ],
@@ -1011,7 +1011,7 @@ export const CATALOG: CatalogData = {
       {name:"CalDAVAccountDescription",type:"string"},
       {name:"CalDAVHostName",type:"string",required:true},
       {name:"CalDAVUsername",type:"string"},
-      {name:"CalDAVPassword",type:"string"},
+      {name:"CalDAVPassword",type:"string",secret:true},
       {name:"CalDAVPrincipalURL",type:"string"},
       {name:"CalDAVUseSSL",type:"boolean"},
       {name:"CalDAVPort",type:"integer"},
@@ -1022,7 +1022,7 @@ export const CATALOG: CatalogData = {
       {name:"CardDAVAccountDescription",type:"string"},
       {name:"CardDAVHostName",type:"string",required:true},
       {name:"CardDAVUsername",type:"string"},
-      {name:"CardDAVPassword",type:"string"},
+      {name:"CardDAVPassword",type:"string",secret:true},
       {name:"CardDAVPrincipalURL",type:"string",os:{macOS:null}},
       {name:"CardDAVUseSSL",type:"boolean"},
       {name:"CardDAVPort",type:"integer"},
@@ -1047,7 +1047,7 @@ export const CATALOG: CatalogData = {
       {name:"Name",type:"string",required:true},
       {name:"AuthenticationType",type:"string",values:["CHAP","PAP"]},
       {name:"Username",type:"string"},
-      {name:"Password",type:"string"},
+      {name:"Password",type:"string",secret:true},
       {name:"AllowedProtocolMask",type:"integer",values:[1,2,3],os:{iOS:{introduced:"10.3"}}},
     ],
     // 86: com.apple.cellular.APNs[]
@@ -1059,7 +1059,7 @@ export const CATALOG: CatalogData = {
       {name:"Name",type:"string",required:true},
       {name:"AuthenticationType",type:"string",values:["CHAP","PAP"]},
       {name:"Username",type:"string"},
-      {name:"Password",type:"string"},
+      {name:"Password",type:"string",secret:true},
       {name:"ProxyServer",type:"string"},
       {name:"ProxyPort",type:"integer"},
       {name:"DefaultProtocolMask",type:"integer",values:[1,2,3],os:{iOS:{introduced:"10.3"}}},
@@ -1103,7 +1103,7 @@ export const CATALOG: CatalogData = {
       {name:"FullName",type:"string",required:true},
       {name:"EmailAddress",type:"string",required:true},
       {name:"AuthMethod",type:"string",required:true,values:["Password","UserEnteredPassword"]},
-      {name:"Password",type:"string",required:true},
+      {name:"Password",type:"string",required:true,secret:true},
       {name:"Prompt",type:"string"},
       {name:"PromptMessage",type:"string"},
     ],
@@ -1296,10 +1296,10 @@ export const CATALOG: CatalogData = {
       {name:"SSL",type:"boolean"},
       {name:"OAuth",type:"boolean",os:{iOS:{introduced:"12.0"}}},
       {name:"UserName",type:"string"},
-      {name:"Password",type:"string"},
-      {name:"Certificate",type:"data",os:{iOS:{introduced:"7.0"}}},
+      {name:"Password",type:"string",secret:true},
+      {name:"Certificate",type:"data",os:{iOS:{introduced:"7.0"}},secret:true},
       {name:"CertificateName",type:"string",os:{iOS:{introduced:"7.0"}}},
-      {name:"CertificatePassword",type:"string"},
+      {name:"CertificatePassword",type:"string",secret:true},
       {name:"PreventMove",type:"boolean",os:{iOS:{introduced:"5.0"}}},
       {name:"PreventAppSheet",type:"boolean",os:{iOS:{introduced:"5.0"}}},
       {name:"PayloadCertificateUUID",type:"string",pattern:"^[0-9A-Za-z]{8}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{12}$"},
@@ -1445,7 +1445,7 @@ export const CATALOG: CatalogData = {
       {name:"OAuth",type:"boolean",os:{macOS:{introduced:"10.14"}}},
       {name:"OAuthSignInURL",type:"string",os:{macOS:{introduced:"10.14"}}},
       {name:"UserName",type:"string"},
-      {name:"Password",type:"string"},
+      {name:"Password",type:"string",secret:true},
       {name:"PayloadCertificateUUID",type:"string",pattern:"^[0-9A-Za-z]{8}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{12}$",os:{macOS:{introduced:"10.12"}}},
       {name:"AuthenticationCertificateUUID",type:"string",os:{macOS:{introduced:"10.11"}}},
       {name:"allowMailDrop",type:"boolean",os:{macOS:{introduced:"10.12"}}},
@@ -1468,7 +1468,7 @@ export const CATALOG: CatalogData = {
       {name:"ScreenLockedBehavior",type:"string",values:["Cancel","DoNotHandle"],os:{iOS:{introduced:"15.0"},macOS:{introduced:"12.0"}}},
       {name:"DeniedBundleIdentifiers",type:"array",sub:149,os:{iOS:{introduced:"15.0"},macOS:{introduced:"12.0"}}},
       {name:"AuthenticationMethod",type:"string",values:["Password","UserSecureEnclaveKey"],os:{iOS:null,macOS:{introduced:"13.0"},visionOS:null}},
-      {name:"RegistrationToken",type:"string",os:{iOS:null,macOS:{introduced:"13.0"},visionOS:null}},
+      {name:"RegistrationToken",type:"string",os:{iOS:null,macOS:{introduced:"13.0"},visionOS:null},secret:true},
       {name:"PlatformSSO",type:"dictionary",sub:150,os:{iOS:null,macOS:{introduced:"14.0"},visionOS:null}},
     ],
     // 146: com.apple.extensiblesso.ExtensionData
@@ -1675,7 +1675,7 @@ export const CATALOG: CatalogData = {
       {name:"JabberAccountDescription",type:"string"},
       {name:"JabberHostName",type:"string",required:true},
       {name:"JabberUserName",type:"string"},
-      {name:"JabberPassword",type:"string"},
+      {name:"JabberPassword",type:"string",secret:true},
       {name:"JabberUseSSL",type:"boolean"},
       {name:"JabberPort",type:"integer",min:0,max:65535},
       {name:"JabberAuthentication",type:"string",required:true,values:["JabberAuthPassword"]},
@@ -1685,7 +1685,7 @@ export const CATALOG: CatalogData = {
       {name:"LDAPAccountDescription",type:"string"},
       {name:"LDAPAccountHostName",type:"string",required:true},
       {name:"LDAPAccountUserName",type:"string"},
-      {name:"LDAPAccountPassword",type:"string"},
+      {name:"LDAPAccountPassword",type:"string",secret:true},
       {name:"LDAPAccountUseSSL",type:"boolean"},
       {name:"LDAPSearchSettings",type:"array",sub:184},
       {name:"VPNUUID",type:"string",os:{iOS:{introduced:"14.0"},macOS:null}},
@@ -1737,7 +1737,7 @@ export const CATALOG: CatalogData = {
       {name:"showInputMenu",type:"boolean",os:{macOS:{introduced:"10.8"}}},
       {name:"DisableFDEAutoLogin",type:"boolean",os:{macOS:{introduced:"10.9"}}},
       {name:"AutologinUsername",type:"string",os:{macOS:{introduced:"14.0"}}},
-      {name:"AutologinPassword",type:"string",os:{macOS:{introduced:"14.0"}}},
+      {name:"AutologinPassword",type:"string",os:{macOS:{introduced:"14.0"}},secret:true},
     ],
     // 190: com.apple.loginwindow.AllowList[]
     [
@@ -1773,8 +1773,8 @@ export const CATALOG: CatalogData = {
       {name:"IncomingMailServerPortNumber",type:"integer"},
       {name:"IncomingMailServerUseSSL",type:"boolean"},
       {name:"IncomingMailServerUsername",type:"string"},
-      {name:"IncomingPassword",type:"string"},
-      {name:"OutgoingPassword",type:"string"},
+      {name:"IncomingPassword",type:"string",secret:true},
+      {name:"OutgoingPassword",type:"string",secret:true},
       {name:"OutgoingPasswordSameAsIncomingPassword",type:"boolean"},
       {name:"OutgoingMailServerAuthentication",type:"string",required:true,values:["EmailAuthNone","EmailAuthPassword","EmailAuthCRAMMD5","EmailAuthNTLM","EmailAuthHTTPMD5"]},
       {name:"OutgoingMailServerHostName",type:"string",required:true},
@@ -1993,7 +1993,7 @@ export const CATALOG: CatalogData = {
     [
       {name:"HostName",type:"string",required:true},
       {name:"UserName",type:"string",required:true},
-      {name:"Password",type:"string"},
+      {name:"Password",type:"string",secret:true},
       {name:"AccountDescription",type:"string"},
       {name:"ConfiguredAccounts",type:"array",required:true,sub:222},
     ],
@@ -2018,7 +2018,7 @@ export const CATALOG: CatalogData = {
     ],
     // 226: com.apple.profileRemovalPassword
     [
-      {name:"RemovalPassword",type:"string"},
+      {name:"RemovalPassword",type:"string",secret:true},
     ],
     // 227: com.apple.proxy.http.global
     [
@@ -2026,7 +2026,7 @@ export const CATALOG: CatalogData = {
       {name:"ProxyServer",type:"string"},
       {name:"ProxyServerPort",type:"integer"},
       {name:"ProxyUsername",type:"string"},
-      {name:"ProxyPassword",type:"string"},
+      {name:"ProxyPassword",type:"string",secret:true},
       {name:"ProxyPACURL",type:"string"},
       {name:"ProxyPACFallbackAllowed",type:"boolean",os:{iOS:{introduced:"7.0"}}},
       {name:"ProxyCaptiveLoginAllowed",type:"boolean",os:{iOS:{introduced:"7.0"}}},
@@ -2102,7 +2102,7 @@ export const CATALOG: CatalogData = {
     // 241: com.apple.security.acme
     [
       {name:"DirectoryURL",type:"string",required:true},
-      {name:"ClientIdentifier",type:"string",required:true},
+      {name:"ClientIdentifier",type:"string",required:true,secret:true},
       {name:"KeySize",type:"integer",required:true},
       {name:"KeyType",type:"string",required:true,values:["RSA","ECSECPrimeRandom"]},
       {name:"HardwareBound",type:"boolean",required:true},
@@ -2211,8 +2211,8 @@ export const CATALOG: CatalogData = {
     // 261: com.apple.security.pkcs12
     [
       {name:"PayloadCertificateFileName",type:"string"},
-      {name:"PayloadContent",type:"data",required:true},
-      {name:"Password",type:"string"},
+      {name:"PayloadContent",type:"data",required:true,secret:true},
+      {name:"Password",type:"string",secret:true},
       {name:"AllowAllAppsAccess",type:"boolean",os:{iOS:null,macOS:{introduced:"10.10"},tvOS:null,visionOS:null,watchOS:null}},
       {name:"KeyIsExtractable",type:"boolean",os:{iOS:null,macOS:{introduced:"10.15"},tvOS:null,visionOS:null,watchOS:null}},
     ],
@@ -2230,7 +2230,7 @@ export const CATALOG: CatalogData = {
       {name:"URL",type:"string",required:true},
       {name:"Name",type:"string"},
       {name:"Subject",type:"array",sub:265},
-      {name:"Challenge",type:"string"},
+      {name:"Challenge",type:"string",secret:true},
       {name:"Keysize",type:"integer",values:[1024,2048,4096]},
       {name:"Key Type",type:"string"},
       {name:"Key Usage",type:"integer",os:{macOS:{introduced:"10.11"}}},
@@ -2271,7 +2271,7 @@ export const CATALOG: CatalogData = {
     ],
     // 270: com.apple.security.wapi-identity
     [
-      {name:"PEMData",type:"data",required:true},
+      {name:"PEMData",type:"data",required:true,secret:true},
     ],
     // 271: com.apple.servicemanagement
     [
@@ -2320,7 +2320,7 @@ export const CATALOG: CatalogData = {
       {name:"SubCalAccountDescription",type:"string"},
       {name:"SubCalAccountHostName",type:"string",required:true},
       {name:"SubCalAccountUsername",type:"string"},
-      {name:"SubCalAccountPassword",type:"string"},
+      {name:"SubCalAccountPassword",type:"string",secret:true},
       {name:"SubCalAccountUseSSL",type:"boolean"},
       {name:"VPNUUID",type:"string",os:{iOS:{introduced:"14.0"}}},
     ],
@@ -2572,7 +2572,7 @@ export const CATALOG: CatalogData = {
     [
       {name:"AuthenticationMethod",type:"string",values:["Password","Certificate","Password+Certificate"]},
       {name:"PayloadCertificateUUID",type:"string"},
-      {name:"Password",type:"string"},
+      {name:"Password",type:"string",secret:true},
       {name:"ProviderBundleIdentifier",type:"string"},
       {name:"ProviderDesignatedRequirement",type:"string",os:{iOS:null,macOS:{introduced:"10.15"},visionOS:null}},
       {name:"DisconnectOnIdle",type:"integer",values:[0,1]},
@@ -2655,7 +2655,7 @@ export const CATALOG: CatalogData = {
     // 336: com.apple.vpn.managed.PPP
     [
       {name:"AuthName",type:"string"},
-      {name:"AuthPassword",type:"string"},
+      {name:"AuthPassword",type:"string",secret:true},
       {name:"TokenCard",type:"integer",values:[0,1]},
       {name:"CommRemoteAddress",type:"string"},
       {name:"AuthEAPPlugins",type:"array",sub:337},
@@ -2679,12 +2679,12 @@ export const CATALOG: CatalogData = {
       {name:"RemoteAddress",type:"string"},
       {name:"AuthenticationMethod",type:"string",values:["SharedSecret","Certificate"]},
       {name:"XAuthName",type:"string"},
-      {name:"XAuthPassword",type:"string"},
+      {name:"XAuthPassword",type:"string",secret:true},
       {name:"XAuthEnabled",type:"integer",values:[0,1]},
       {name:"XAuthPasswordEncryption",type:"string",values:["Prompt"]},
       {name:"LocalIdentifier",type:"string"},
       {name:"LocalIdentifierType",type:"string",values:["KeyID"]},
-      {name:"SharedSecret",type:"data"},
+      {name:"SharedSecret",type:"data",secret:true},
       {name:"PayloadCertificateUUID",type:"string"},
       {name:"PromptForVPNPIN",type:"boolean"},
       {name:"DisconnectOnIdle",type:"integer",values:[0,1]},
@@ -2703,13 +2703,13 @@ export const CATALOG: CatalogData = {
       {name:"AuthenticationMethod",type:"string",required:true,values:["None","SharedSecret","Certificate"]},
       {name:"CertificateType",type:"string",values:["RSA","ECDSA256","ECDSA384","ECDSA521","RSA-PSS"]},
       {name:"PayloadCertificateUUID",type:"string"},
-      {name:"Password",type:"string"},
+      {name:"Password",type:"string",secret:true},
       {name:"ProviderBundleIdentifier",type:"string"},
       {name:"ProviderDesignatedRequirement",type:"string",os:{iOS:null,macOS:{introduced:"10.15"},visionOS:null}},
-      {name:"SharedSecret",type:"string"},
+      {name:"SharedSecret",type:"string",secret:true},
       {name:"ExtendedAuthEnabled",type:"integer",values:[0,1]},
       {name:"AuthName",type:"string"},
-      {name:"AuthPassword",type:"string"},
+      {name:"AuthPassword",type:"string",secret:true},
       {name:"OnDemandEnabled",type:"integer",values:[0,1]},
       {name:"OnDemandUserOverrideDisabled",type:"integer",values:[0,1],os:{iOS:{introduced:"14.0"},macOS:null}},
       {name:"OnDemandRules",type:"array",sub:326},
@@ -2736,7 +2736,7 @@ export const CATALOG: CatalogData = {
       {name:"ExcludeCellularServices",type:"integer",values:[0,1],os:{iOS:{introduced:"16.4"},macOS:{introduced:"13.3"},tvOS:null}},
       {name:"ExcludeAPNs",type:"integer",values:[0,1],os:{iOS:{introduced:"16.4"},macOS:{introduced:"13.3"},tvOS:null}},
       {name:"ExcludeDeviceCommunication",type:"integer",values:[0,1],os:{iOS:{introduced:"17.4"},macOS:{introduced:"14.4"},tvOS:null,visionOS:{introduced:"1.1"}}},
-      {name:"PPK",type:"data",os:{iOS:{introduced:"18.0"},macOS:{introduced:"15.0"},tvOS:{introduced:"18.0"},visionOS:{introduced:"2.0"}}},
+      {name:"PPK",type:"data",os:{iOS:{introduced:"18.0"},macOS:{introduced:"15.0"},tvOS:{introduced:"18.0"},visionOS:{introduced:"2.0"}},secret:true},
       {name:"PPKIdentifier",type:"string",os:{iOS:{introduced:"18.0"},macOS:{introduced:"15.0"},tvOS:{introduced:"18.0"},visionOS:{introduced:"2.0"}}},
       {name:"PPKMandatory",type:"integer",values:[0,1],os:{iOS:{introduced:"18.0"},macOS:{introduced:"15.0"},tvOS:{introduced:"18.0"},visionOS:{introduced:"2.0"}}},
       {name:"IKESecurityAssociationParameters",type:"dictionary",sub:341},
@@ -2783,7 +2783,7 @@ export const CATALOG: CatalogData = {
       {name:"HTTPProxy",type:"string"},
       {name:"HTTPPort",type:"integer",min:0,max:65535},
       {name:"HTTPProxyUsername",type:"string"},
-      {name:"HTTPProxyPassword",type:"string"},
+      {name:"HTTPProxyPassword",type:"string",secret:true},
       {name:"HTTPSEnable",type:"integer",values:[0,1]},
       {name:"HTTPSProxy",type:"string"},
       {name:"HTTPSPort",type:"integer",min:0,max:65535},
@@ -2850,7 +2850,7 @@ export const CATALOG: CatalogData = {
       {name:"OnDemandEnabled",type:"integer",values:[0,1]},
       {name:"OnDemandRules",type:"array",sub:326},
       {name:"PayloadCertificateUUID",type:"string"},
-      {name:"Password",type:"string"},
+      {name:"Password",type:"string",secret:true},
       {name:"ProviderBundleIdentifier",type:"string"},
       {name:"ProviderDesignatedRequirement",type:"string"},
       {name:"ProviderType",type:"string",values:["packet-tunnel","app-proxy"]},
@@ -2949,7 +2949,7 @@ export const CATALOG: CatalogData = {
       {name:"PluginBundleID",type:"string"},
       {name:"ServerAddress",type:"string"},
       {name:"UserName",type:"string"},
-      {name:"Password",type:"string"},
+      {name:"Password",type:"string",secret:true},
       {name:"PayloadCertificateUUID",type:"string",pattern:"^[0-9A-Za-z]{8}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{12}$"},
       {name:"Organization",type:"string"},
       {name:"VendorConfig",type:"dictionary",sub:381},
@@ -3004,7 +3004,7 @@ export const CATALOG: CatalogData = {
       {name:"HIDDEN_NETWORK",type:"boolean"},
       {name:"ProxyType",type:"string",values:["None","Manual","Auto"],os:{iOS:{userEnrollment:"forbidden"},visionOS:{userEnrollment:"forbidden"}}},
       {name:"EncryptionType",type:"string",values:["WEP","WPA","WPA2","WPA3","Any","None"]},
-      {name:"Password",type:"string"},
+      {name:"Password",type:"string",secret:true},
       {name:"PayloadCertificateUUID",type:"string",pattern:"^[0-9A-Za-z]{8}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{12}$"},
       {name:"EAPClientConfiguration",type:"dictionary",sub:383},
       {name:"DisplayedOperatorName",type:"string",os:{iOS:{introduced:"7.0"},macOS:{introduced:"10.9"}}},
@@ -3023,7 +3023,7 @@ export const CATALOG: CatalogData = {
       {name:"ProxyServer",type:"string",os:{iOS:{userEnrollment:"forbidden"},macOS:{userEnrollment:"forbidden"},visionOS:{userEnrollment:"forbidden"}}},
       {name:"ProxyServerPort",type:"integer",min:0,max:65535,os:{iOS:{userEnrollment:"forbidden"},macOS:{userEnrollment:"forbidden"},visionOS:{userEnrollment:"forbidden"}}},
       {name:"ProxyUsername",type:"string",os:{iOS:{userEnrollment:"forbidden"},macOS:{userEnrollment:"forbidden"},visionOS:{userEnrollment:"forbidden"}}},
-      {name:"ProxyPassword",type:"string",os:{iOS:{userEnrollment:"forbidden"},visionOS:{userEnrollment:"forbidden"}}},
+      {name:"ProxyPassword",type:"string",os:{iOS:{userEnrollment:"forbidden"},visionOS:{userEnrollment:"forbidden"}},secret:true},
       {name:"ProxyPACURL",type:"string",os:{iOS:{userEnrollment:"forbidden"},macOS:{userEnrollment:"forbidden"},visionOS:{userEnrollment:"forbidden"}}},
       {name:"ProxyPACFallbackAllowed",type:"boolean",os:{iOS:{userEnrollment:"forbidden"},macOS:{userEnrollment:"forbidden"},visionOS:{userEnrollment:"forbidden"}}},
       {name:"DisableAssociationMACRandomization",type:"boolean",os:{iOS:{introduced:"14.0",userEnrollment:"forbidden"},macOS:{introduced:"15.0",userEnrollment:"forbidden"},tvOS:null,visionOS:{userEnrollment:"forbidden"},watchOS:{introduced:"7.0"}}},
@@ -3032,7 +3032,7 @@ export const CATALOG: CatalogData = {
     [
       {name:"AcceptEAPTypes",type:"array",required:true,sub:384},
       {name:"UserName",type:"string"},
-      {name:"UserPassword",type:"string"},
+      {name:"UserPassword",type:"string",secret:true},
       {name:"PayloadCertificateAnchorUUID",type:"array",sub:385},
       {name:"TLSTrustedCertificates",type:"array",sub:386},
       {name:"TLSTrustedServerNames",type:"array",sub:387},
@@ -3099,7 +3099,7 @@ export const CATALOG: CatalogData = {
       {name:"sanConfigURLs",type:"array",required:true,sub:395},
       {name:"fsnameservers",type:"array",required:true,sub:396},
       {name:"sanAuthMethod",type:"string",values:["auth_secret"]},
-      {name:"sharedSecret",type:"string",required:true},
+      {name:"sharedSecret",type:"string",required:true,secret:true},
     ],
     // 395: com.apple.xsan.sanConfigURLs[]
     [
@@ -3672,12 +3672,12 @@ export const CATALOG: CatalogData = {
     // 492: com.apple.configuration.softwareupdate.settings.Beta.OfferPrograms[].Program
     [
       {name:"Description",type:"string",required:true},
-      {name:"Token",type:"string",required:true},
+      {name:"Token",type:"string",required:true,secret:true},
     ],
     // 493: com.apple.configuration.softwareupdate.settings.Beta.RequireProgram
     [
       {name:"Description",type:"string",required:true},
-      {name:"Token",type:"string",required:true},
+      {name:"Token",type:"string",required:true,secret:true},
     ],
     // 494: com.apple.configuration.watch.enrollment
     [
@@ -3697,7 +3697,7 @@ export const CATALOG: CatalogData = {
     ],
     // 497: com.apple.management.organization-info.Proof
     [
-      {name:"IdentityToken",type:"string"},
+      {name:"IdentityToken",type:"string",secret:true},
     ],
     // 498: com.apple.management.properties
     [

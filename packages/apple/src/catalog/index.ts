@@ -22,6 +22,15 @@ import { isDict, joinPath } from './validate.ts';
 
 export { toPlistValues } from './plist-values.ts';
 export type { CatalogEnrollment, CatalogTarget } from './rules.ts';
+export {
+  formatKeyPath,
+  type KeyPath,
+  type SecretValue,
+  type SettingsKind,
+  secretKeyPaths,
+  secretKeysOfType,
+  separateSecrets,
+} from './secrets.ts';
 export type { CatalogPlatform } from './types.ts';
 export { type PayloadProblem, validateDeclarationSettings, validatePayloadSettings } from './validate.ts';
 

@@ -87,6 +87,11 @@ export interface KeyDef {
    */
   sub?: number;
   os?: Partial<Record<CatalogPlatform, KeyPlatformRule | null>>;
+  /**
+   * The value is a secret (a password, shared secret, token, identity data): sealed at rest, never
+   * shown back, write-only (secret-rule.ts says how the generator decides; docs/payload-secrets.md).
+   */
+  secret?: true;
 }
 
 export interface ProfileEntry {

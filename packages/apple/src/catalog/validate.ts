@@ -107,11 +107,9 @@ function checkDict(
 
 function checkValue(def: KeyDef, value: unknown, path: string, problems: PayloadProblem[]): void {
   if (!hasType(value, def.type)) {
-    problems.push({
-      code: 'WRONG_TYPE',
-      path,
-      message: `${path} must be ${TYPE_NAME[def.type]}, not ${describe(value)}`,
-    });
+    // A secret's value is never repeated back, not even to the one who sent it.
+    const given = def.secret ? '' : `, not ${describe(value)}`;
+    problems.push({ code: 'WRONG_TYPE', path, message: `${path} must be ${TYPE_NAME[def.type]}${given}` });
     return;
   }
   const notAllowed = valueProblem(def, value);
@@ -127,16 +125,17 @@ function checkValue(def: KeyDef, value: unknown, path: string, problems: Payload
 }
 
 function valueProblem(def: KeyDef, value: unknown): string | null {
+  const not = (shown: string) => (def.secret ? '' : `, not ${shown}`);
   if (def.values && (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')) {
     if (!def.values.includes(value))
-      return `must be one of ${def.values.map((v) => JSON.stringify(v)).join(', ')}, not ${JSON.stringify(value)}`;
+      return `must be one of ${def.values.map((v) => JSON.stringify(v)).join(', ')}${not(JSON.stringify(value))}`;
   }
   if (typeof value === 'number') {
-    if (def.min !== undefined && value < def.min) return `must be at least ${def.min}, not ${value}`;
-    if (def.max !== undefined && value > def.max) return `must be at most ${def.max}, not ${value}`;
+    if (def.min !== undefined && value < def.min) return `must be at least ${def.min}${not(String(value))}`;
+    if (def.max !== undefined && value > def.max) return `must be at most ${def.max}${not(String(value))}`;
   }
   if (typeof value === 'string' && def.pattern && !pattern(def.pattern).test(value))
-    return `must match ${def.pattern}, not ${JSON.stringify(value)}`;
+    return `must match ${def.pattern}${not(JSON.stringify(value))}`;
   return null;
 }
 

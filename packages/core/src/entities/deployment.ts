@@ -107,7 +107,11 @@ export const deploymentCounterEntity = (config: EntityConfig) =>
 /**
  * A device's command queue, in order (`commandId` is a ULID and the CommandUUID the device echoes).
  * `body` is the command plist as sent (base64), signed profile included, so answering an Idle is a
- * Query and nothing else. `transition` names the deployments the result settles.
+ * Query and nothing else. An InstallProfile whose profile carries secret values has no `body`:
+ * `sealedProfile` holds the signed profile sealed (purpose `payload-profile`, bound to tenant,
+ * payload and version; one sealed copy shared by every device of a rollout) and the command plist
+ * is built around it when it is sent (payloads/commands.ts). `transition` names the deployments the
+ * result settles.
  */
 export const commandEntity = (config: EntityConfig) =>
   new Entity(
@@ -118,7 +122,8 @@ export const commandEntity = (config: EntityConfig) =>
         deviceId: { type: 'string', required: true, readOnly: true },
         commandId: { type: 'string', required: true, readOnly: true },
         requestType: { type: 'string', required: true, readOnly: true },
-        body: { type: 'string', required: true, readOnly: true },
+        body: { type: 'string', readOnly: true },
+        sealedProfile: { type: 'any', readOnly: true },
         /** The payload whose deployment this command settles (none for DeclarativeManagement). */
         payloadId: { type: 'string', readOnly: true },
         policyId: { type: 'string', readOnly: true },

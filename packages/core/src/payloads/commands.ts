@@ -10,7 +10,9 @@
  * - `NotNow` → the command stays at the head and is offered on the next `Idle`.
  * A result for a command no longer queued (a repeat, or one superseded) changes nothing.
  *
- * DynamoDB requests: `Idle` 2 (device, queue); a result 3 (device, queue, one transaction).
+ * DynamoDB requests: `Idle` 2 (device, queue); a result 3 (device, queue, one transaction). A command
+ * whose profile carries secrets is opened when it is sent (one KMS Decrypt per container and rollout
+ * batch, the data key then reused; docs/payload-secrets.md#what-it-costs) and wrapped in its plist.
  */
 import { appleDeviceMessages } from '../apple.ts';
 import {
@@ -29,17 +31,35 @@ import type {
   PayloadItem,
 } from '../entities/service.ts';
 import type { CoreOptions } from '../options.ts';
+import type { KeyManagement, SealedSecret } from '../secrets/key-management.ts';
 import { commit } from '../transaction.ts';
+import { payloadProfileContext, revealSettings, storedSettings } from './secret-values.ts';
 
 /** Check-in's authentication: the signed device and its parsed message, or the answer refusing them. */
 type SignedMessage = ReturnType<typeof checkinOperations>['signedMessage'];
 
-function commandResponse(command: CommandItem): MdmResponse {
+/** The command as the device gets it: its stored plist, or the plist built around its sealed profile. */
+async function commandResponse(keys: KeyManagement, command: CommandItem): Promise<MdmResponse> {
   return {
     status: 200,
     headers: { 'content-type': 'application/xml; charset=utf-8' },
-    body: Buffer.from(command.body, 'base64').toString('utf8'),
+    body: (command.body ? Buffer.from(command.body, 'base64') : await openedCommand(keys, command)).toString(
+      'utf8',
+    ),
   };
+}
+
+async function openedCommand(keys: KeyManagement, command: CommandItem): Promise<Buffer> {
+  const { tenantId, payloadId, payloadVersion } = command;
+  if (!command.sealedProfile || !payloadId || payloadVersion === undefined)
+    throw new Error(`Command ${command.commandId} has neither a body nor a sealed profile.`);
+  const profile = await keys.decrypt(
+    command.sealedProfile as SealedSecret,
+    payloadProfileContext({ tenantId, payloadId, version: payloadVersion }),
+    { reuseDataKey: true },
+  );
+  const { installProfileCommand } = await import('@ade/apple/mdm-commands');
+  return installProfileCommand(command.commandId, profile);
 }
 
 export function commandOperations(service: AdeService, options: CoreOptions, signedMessage: SignedMessage) {
@@ -55,7 +75,8 @@ export function commandOperations(service: AdeService, options: CoreOptions, sig
     const { tenantId, deviceId } = current;
     // The head of the queue, and the one after it: a result is nearly always for the head.
     const { data: queue } = await command.query.byDevice({ tenantId, deviceId }).go({ limit: 2 });
-    if (result.Status === 'Idle') return queue[0] ? commandResponse(queue[0]) : ok;
+    const respond = (next: CommandItem | undefined) => (next ? commandResponse(options.keys, next) : ok);
+    if (result.Status === 'Idle') return respond(queue[0]);
 
     const settled =
       queue.find((c) => c.commandId === result.CommandUUID) ??
@@ -63,7 +84,7 @@ export function commandOperations(service: AdeService, options: CoreOptions, sig
         ? (await command.get({ tenantId, deviceId, commandId: result.CommandUUID }).go()).data
         : null);
     const rest = queue.filter((c) => c.commandId !== settled?.commandId);
-    if (!settled) return rest[0] ? commandResponse(rest[0]) : ok; // a repeat: nothing changes twice
+    if (!settled) return respond(rest[0]); // a repeat: nothing changes twice
 
     if (result.Status === 'NotNow') {
       await command
@@ -141,7 +162,7 @@ export function commandOperations(service: AdeService, options: CoreOptions, sig
       if (!tracksDeployment) throw error;
       await settle(false).catch(() => undefined);
     }
-    return rest[0] ? commandResponse(rest[0]) : ok;
+    return respond(rest[0]);
   }
 
   // ------------------------------------------------------------------ declarative management
@@ -165,7 +186,8 @@ export function commandOperations(service: AdeService, options: CoreOptions, sig
       type: p.payloadType,
       identifier: p.payloadId,
       serverToken: `v${p.version}`,
-      payload: JSON.parse(p.settingsJson) as Record<string, unknown>,
+      // Without secret values: tokens and item lists need none; `declaration` adds them (see there).
+      payload: storedSettings(p),
     }));
     const ids = configurations.map((c) => c.identifier).sort();
     const activation = ddm.simpleActivation(
@@ -176,6 +198,7 @@ export function commandOperations(service: AdeService, options: CoreOptions, sig
     return {
       ddm,
       live,
+      items,
       set: { configurations, activations: [activation], assets: [], management: [] },
     };
   }
@@ -198,7 +221,7 @@ export function commandOperations(service: AdeService, options: CoreOptions, sig
     } catch (error) {
       return plain(400, (error as Error).message);
     }
-    const { set, live } = await declarationSet(current);
+    const { set, live, items } = await declarationSet(current);
     switch (parsed.kind) {
       case 'tokens':
         return json(ddm.tokensResponse(set, options.now()));
@@ -206,7 +229,12 @@ export function commandOperations(service: AdeService, options: CoreOptions, sig
         return json(ddm.declarationItemsResponse(set));
       case 'declaration': {
         const found = ddm.declarationResponse(set, endpoint);
-        return found ? json(found) : plain(404, 'No such declaration.');
+        if (!found) return plain(404, 'No such declaration.');
+        // Secret values are opened only here, for the device's own authenticated request, and sent
+        // without being stored anywhere in clear.
+        const item = items.find((p) => p.payloadId === found.Identifier);
+        if (!item?.sealedSecrets) return json(found);
+        return json({ ...found, Payload: await revealSettings(options.keys, item, { reuseDataKey: true }) });
       }
       case 'status': {
         if (!data) return plain(400, 'A status report needs Data.');

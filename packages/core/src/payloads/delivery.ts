@@ -28,7 +28,15 @@ import type {
 import { ulid } from '../ids.ts';
 import type { CoreOptions } from '../options.ts';
 import { MAX_DEPTH } from '../policies/tree.ts';
+import type { SealedSecret } from '../secrets/key-management.ts';
 import { commit, type TxEntities } from '../transaction.ts';
+import {
+  fillPlaceholders,
+  openSecrets,
+  payloadProfileContext,
+  type SecretValue,
+  withPlaceholders,
+} from './secret-values.ts';
 import { catalog, targetOf } from './targets.ts';
 
 /** Devices per rollout transaction: 3 items each (deployment, command, superseded command) + counter + cursor. */
@@ -42,7 +50,7 @@ export interface Transition {
     state: DeploymentState;
     reason?: string;
     droppedKeys?: string[];
-    command?: Pick<CommandItem, 'commandId' | 'requestType' | 'body'>;
+    command?: Pick<CommandItem, 'commandId' | 'requestType' | 'body' | 'sealedProfile'>;
   };
 }
 
@@ -52,6 +60,20 @@ export type PlanStep =
   | { kind: 'unsupported'; reason: string }
   | { kind: 'remove' }
   | { kind: 'none' };
+
+/** A signed profile for InstallProfile: as is, or sealed when it carries secret values. */
+type BuiltProfile =
+  | { profile: Buffer; sealedProfile?: undefined }
+  | { sealedProfile: SealedSecret; profile?: undefined };
+
+/** The promise `cache` holds for `key`, made by `make` the first time. */
+function once<T>(cache: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
+  const found = cache.get(key);
+  if (found) return found;
+  const made = make();
+  cache.set(key, made);
+  return made;
+}
 
 /** Whether a transition changes the declarations a device runs (so it must sync): not for UNSUPPORTED ones. */
 function changesDeclarations(t: Transition): boolean {
@@ -103,7 +125,8 @@ export function deliveryOperations(
         kind: 'unsupported',
         reason: `The device's platform (${target.platform ?? 'unknown'}) is not known.`,
       };
-    const settings = JSON.parse(item.settingsJson) as Record<string, unknown>;
+    // Sealed secrets are placeholders while planning: which keys a device drops needs no values.
+    const settings = withPlaceholders(item);
     if (item.kind === 'DECLARATION') {
       const verdict = declarationEligibility(item.payloadType, where, settings);
       return verdict.status === 'UNSUPPORTED'
@@ -115,18 +138,25 @@ export function deliveryOperations(
     return { kind: 'install', settings: prepared.settings, droppedKeys: prepared.droppedKeys };
   }
 
-  /** Signs each distinct profile once per call (a rollout sends the same bytes to many devices). */
+  /**
+   * Signs each distinct profile once per call (a rollout sends the same bytes to many devices). A
+   * profile that carries secret values is sealed once too (one GenerateDataKey per variant), and that
+   * one sealed copy goes into every device's command: the payload's secrets are opened once per call.
+   */
   function profileBuilder(tenantId: string) {
-    const signed = new Map<string, Buffer>();
+    const built = new Map<string, Promise<BuiltProfile>>();
+    const opened = new Map<string, Promise<SecretValue[]>>();
     let keys: Promise<TenantPki> | undefined;
-    return async (item: PayloadItem, settings: Record<string, unknown>): Promise<Buffer> => {
-      const variant = JSON.stringify(settings);
-      const key = `${item.payloadId}:${item.version}:${variant}`;
-      const cached = signed.get(key);
-      if (cached) return cached;
+    const secretsOf = (item: PayloadItem) =>
+      once(opened, `${item.payloadId}:${item.version}`, () =>
+        openSecrets(options.keys, item, { reuseDataKey: true }),
+      );
+    async function build(item: PayloadItem, prepared: Record<string, unknown>): Promise<BuiltProfile> {
+      const variant = JSON.stringify(prepared);
       const { configurationProfile } = await import('@ade/apple/mdm-commands');
-      const { toPlistValues } = await catalog();
+      const { toPlistValues, separateSecrets } = await catalog();
       const { signProfile } = await apple();
+      const settings = item.secretPaths ? fillPlaceholders(prepared, await secretsOf(item)) : prepared;
       keys ??= pki.ensure(tenantId, 'Organisation');
       const identifier = profileIdentifier(tenantId, item.payloadId);
       const xml = configurationProfile({
@@ -143,10 +173,15 @@ export function deliveryOperations(
           },
         ],
       });
-      const bytes = signProfile(xml, (await keys).signer);
-      signed.set(key, bytes);
-      return bytes;
-    };
+      const profile = signProfile(xml, (await keys).signer);
+      // Signing is not encryption: a profile with a secret in it is kept sealed in the queue.
+      if (!separateSecrets(item.kind, item.payloadType, settings).secrets.length) return { profile };
+      return { sealedProfile: await options.keys.encrypt(profile, payloadProfileContext(item)) };
+    }
+    return (item: PayloadItem, prepared: Record<string, unknown>): Promise<BuiltProfile> =>
+      once(built, `${item.payloadId}:${item.version}:${JSON.stringify(prepared)}`, () =>
+        build(item, prepared),
+      );
   }
 
   /** The transition a plan step makes, with its command built. */
@@ -181,16 +216,16 @@ export function deliveryOperations(
         return { ...base, next: { state: 'PENDING', droppedKeys: step.droppedKeys } };
       case 'install': {
         const commandId = ulid();
+        const built = await build(item, step.settings);
         const { installProfileCommand } = await import('@ade/apple/mdm-commands');
-        const body = installProfileCommand(commandId, await build(item, step.settings));
-        return {
-          ...base,
-          next: {
-            state: 'PENDING',
-            droppedKeys: step.droppedKeys,
-            command: { commandId, requestType: 'InstallProfile', body: body.toString('base64') },
-          },
-        };
+        const command = built.sealedProfile
+          ? { commandId, requestType: 'InstallProfile', sealedProfile: built.sealedProfile }
+          : {
+              commandId,
+              requestType: 'InstallProfile',
+              body: installProfileCommand(commandId, built.profile).toString('base64'),
+            };
+        return { ...base, next: { state: 'PENDING', droppedKeys: step.droppedKeys, command } };
       }
     }
   }

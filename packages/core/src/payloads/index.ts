@@ -11,12 +11,22 @@ import { DEPLOYMENT_STATES, type DeploymentState } from '../entities/deployment.
 import type { AdeService, DeploymentCounterItem, DeploymentItem, PayloadItem } from '../entities/service.ts';
 import { AppError, type ErrorCode } from '../errors.ts';
 import { newId } from '../ids.ts';
+import type { CoreOptions } from '../options.ts';
 import { type PageArgs, paginate } from '../pagination.ts';
 import type { PolicyReads } from '../policies/tree.ts';
 import { authorizeInTenant } from '../tenancy.ts';
 import { commit, failedAt } from '../transaction.ts';
 import { nameSchema, parseInput } from '../validation.ts';
 import type { DeliveryOperations } from './delivery.ts';
+import {
+  keepOmittedSecrets,
+  openSecrets,
+  type SecretValue,
+  sealSecrets,
+  storedSettings,
+  valueAt,
+  withPlaceholders,
+} from './secret-values.ts';
 import { catalog, REPORTED_TARGETS, type TargetEnrollment, type TargetPlatform } from './targets.ts';
 
 const PAYLOAD_ID = /^pld_[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -64,7 +74,18 @@ export interface TargetEligibility {
 
 export type DeploymentCounts = Record<DeploymentState, number>;
 
-export function payloadOperations(service: AdeService, policies: PolicyReads, delivery: DeliveryOperations) {
+/** A secret key of a payload, as GraphQL shows it: where, and whether a value is stored (never the value). */
+export interface MaskedSecret {
+  path: string;
+  hasValue: boolean;
+}
+
+export function payloadOperations(
+  service: AdeService,
+  policies: PolicyReads,
+  delivery: DeliveryOperations,
+  options: Pick<CoreOptions, 'keys'>,
+) {
   const { payload, deploymentCounter, deployment } = service.entities;
 
   /** Checks type and settings against the catalogue; throws one problem per key path. */
@@ -112,6 +133,26 @@ export function payloadOperations(service: AdeService, policies: PolicyReads, de
     return kind;
   }
 
+  /**
+   * An admin's settings split for storage: secret values (by Apple's schema, the catalogue) apart from
+   * the rest, after the stored secrets an update leaves out are put back (write-only keys). Validation
+   * sees the real values, so required secrets and their types are checked like every key.
+   */
+  async function prepare(payloadType: string, given: Record<string, unknown>, stored: SecretValue[] = []) {
+    const { separateSecrets, isKnownPayloadType } = await catalog();
+    const kind = isKnownPayloadType(payloadType) ? 'PROFILE' : 'DECLARATION';
+    const { full, clear, secrets } = separateSecrets(kind, payloadType, keepOmittedSecrets(given, stored));
+    await validate({ payloadType, settings: full });
+    return { kind, clear, secrets } as const;
+  }
+
+  /** The secrets a payload holds now: its sealed ones, and any a payload written before sealing still has in clear. */
+  async function storedSecrets(item: PayloadItem): Promise<SecretValue[]> {
+    const { separateSecrets } = await catalog();
+    const legacy = separateSecrets(item.kind, item.payloadType, storedSettings(item)).secrets;
+    return [...legacy, ...(await openSecrets(options.keys, item))];
+  }
+
   async function get(payloadId: string): Promise<PayloadItem> {
     const tenantId = authorizeInTenant('policy:read');
     const item = PAYLOAD_ID.test(payloadId) ? (await payload.get({ tenantId, payloadId }).go()).data : null;
@@ -136,17 +177,16 @@ export function payloadOperations(service: AdeService, policies: PolicyReads, de
   async function add(policyId: string, input: PayloadInput) {
     const tenantId = authorizeInTenant('policy:write');
     await policies.get(policyId);
-    const settings = settingsObject(input.settings);
-    const kind = await validate({ ...input, settings });
+    const { kind, clear, secrets } = await prepare(input.payloadType, settingsObject(input.settings));
+    const ids = { tenantId, payloadId: newId('payload'), version: 1 };
     const item = {
-      tenantId,
-      payloadId: newId('payload'),
+      ...ids,
       policyId,
       kind,
       payloadType: input.payloadType,
       displayName: displayNameOf(input.displayName) ?? input.payloadType,
-      settingsJson: JSON.stringify(settings),
-      version: 1,
+      settingsJson: JSON.stringify(clear),
+      ...(await sealSecrets(options.keys, ids, secrets)),
       createdBy: describeActor(useActor()).id,
     };
     const rollout = await delivery.newRollout(item, 'ADD');
@@ -183,16 +223,18 @@ export function payloadOperations(service: AdeService, policies: PolicyReads, de
     const current = await get(payloadId);
     if (expectedVersion != null && expectedVersion !== current.version)
       throw AppError.versionMismatch('The payload', current.version);
-    const settings = settingsObject(input.settings);
-    await validate({ ...input, settings, payloadType: current.payloadType });
+    const given = settingsObject(input.settings);
+    const { clear, secrets } = await prepare(current.payloadType, given, await storedSecrets(current));
+    const version = current.version + 1;
+    const sealed = await sealSecrets(options.keys, { tenantId, payloadId, version }, secrets);
     const next = {
       ...current,
       displayName:
         input.displayName === undefined
           ? current.displayName
           : (displayNameOf(input.displayName) ?? current.payloadType),
-      settingsJson: JSON.stringify(settings),
-      version: current.version + 1,
+      settingsJson: JSON.stringify(clear),
+      version,
     };
     const rollout = await delivery.newRollout(next, 'UPDATE');
     await commit(
@@ -201,6 +243,8 @@ export function payloadOperations(service: AdeService, policies: PolicyReads, de
         e.payload
           .patch({ tenantId, payloadId })
           .set({ displayName: next.displayName, settingsJson: next.settingsJson, version: next.version })
+          .set(sealed ?? {})
+          .remove(sealed ? [] : ['secretPaths', 'sealedSecrets'])
           .where((a, { eq }) => eq(a.version, current.version))
           .commit(),
         e.rollout.create(rollout).commit(),
@@ -257,7 +301,8 @@ export function payloadOperations(service: AdeService, policies: PolicyReads, de
   /** What a payload does on each platform × enrollment type, decided by Apple's schemas. */
   async function eligibility(item: PayloadItem): Promise<TargetEligibility[]> {
     const { payloadEligibility, declarationEligibility } = await catalog();
-    const settings = JSON.parse(item.settingsJson) as Record<string, unknown>;
+    // Only which keys are set matters here: sealed secrets are placeholders, nothing is decrypted.
+    const settings = withPlaceholders(item);
     return REPORTED_TARGETS.map(({ platform, enrollment }) => {
       const verdict =
         item.kind === 'PROFILE'
@@ -265,6 +310,23 @@ export function payloadOperations(service: AdeService, policies: PolicyReads, de
           : declarationEligibility(item.payloadType, { platform, enrollment }, settings);
       return { platform, enrollmentType: enrollment, ...verdict };
     });
+  }
+
+  /**
+   * A payload as GraphQL shows it to every key, ADMIN and READ_ONLY alike: its settings without any
+   * secret value (also for a payload stored before secrets were sealed, until it is migrated), and
+   * each secret key where the settings can hold one, with whether a value is stored.
+   */
+  async function masked(item: PayloadItem): Promise<{ settingsJson: string; secrets: MaskedSecret[] }> {
+    const { separateSecrets, secretKeyPaths, formatKeyPath } = await catalog();
+    const settings = withPlaceholders(item);
+    return {
+      settingsJson: JSON.stringify(separateSecrets(item.kind, item.payloadType, settings).clear),
+      secrets: secretKeyPaths(item.kind, item.payloadType, settings).map((path) => ({
+        path: formatKeyPath(path),
+        hasValue: valueAt(settings, path) !== undefined,
+      })),
+    };
   }
 
   /** "What will not apply to BYOD devices?": the payloads a policy's devices get that are not fully supported. */
@@ -355,6 +417,7 @@ export function payloadOperations(service: AdeService, policies: PolicyReads, de
     get,
     listForPolicy,
     eligibility,
+    masked,
     notApplying,
     summary,
     devicesInState,

@@ -1,7 +1,8 @@
 /** AwsKms with the real SDK against the KMS fake (test/fakes/aws-kms.ts) over HTTP. */
 import { KMSClient } from '@aws-sdk/client-kms';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FakeKms } from '../../../../test/fakes/aws-kms.ts';
+import { DATA_KEY_CACHE, DATA_KEY_CACHE_MS } from './envelope.ts';
 import { AwsKms, KeyManagementError, type SealedSecret, SecretDecryptionError } from './index.ts';
 
 const PLAINTEXT = 'consumer_secret=CS_5e3f1c9a&access_secret=AS_9b2d7e41';
@@ -152,6 +153,65 @@ describe('AwsKms', () => {
     const error = await rejection(new AwsKms({ keyId: 'k', client: dead }).encrypt(PLAINTEXT, context));
     expect(error).toMatchObject({ name: 'KeyManagementError', code: 'KMS_FAILED' });
     dead.destroy();
+  });
+});
+
+describe('reusing a data key (DecryptOptions.reuseDataKey)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+  const decrypts = (from: number) =>
+    fake.requests.slice(from).filter((r) => r.target === 'TrentService.Decrypt').length;
+
+  it('asks KMS once for a secret opened many times, only when asked to, and only for the same context', async () => {
+    const km = kms(fake.createKey().keyId);
+    const sealed = await km.encrypt(PLAINTEXT, context);
+    let from = fake.requests.length;
+    for (let i = 0; i < 5; i++) expect((await km.decrypt(sealed, context)).toString()).toBe(PLAINTEXT);
+    expect(decrypts(from)).toBe(5); // the default: every open is a Decrypt
+    from = fake.requests.length;
+    for (let i = 0; i < 5; i++)
+      expect((await km.decrypt(sealed, context, { reuseDataKey: true })).toString()).toBe(PLAINTEXT);
+    expect(decrypts(from)).toBe(1);
+    // Requests that miss at the same time share one unwrap.
+    const fresh = await km.encrypt(PLAINTEXT, context);
+    from = fake.requests.length;
+    const opened = await Promise.all(
+      Array.from({ length: 4 }, () => km.decrypt(fresh, context, { reuseDataKey: true })),
+    );
+    expect(opened.map(String)).toEqual(Array(4).fill(PLAINTEXT));
+    expect(decrypts(from)).toBe(1);
+    // Another context never gets the kept key: KMS is asked, and refuses.
+    from = fake.requests.length;
+    const other = { ...context, tenantId: 'ten_01J0000000000000000000000B' };
+    await expect(km.decrypt(sealed, other, { reuseDataKey: true })).rejects.toThrow(SecretDecryptionError);
+    expect(decrypts(from)).toBe(1);
+    // A tampered payload under the kept key still fails its tag.
+    const tampered = { ...sealed, tag: Buffer.alloc(16).toString('base64') };
+    await expect(km.decrypt(tampered, context, { reuseDataKey: true })).rejects.toThrow(/tampered/);
+  });
+
+  it('forgets a kept key after DATA_KEY_CACHE_MS (a disabled key then stops it), and keeps at most DATA_KEY_CACHE', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const { keyId } = fake.createKey();
+    const km = kms(keyId);
+    const sealed = await km.encrypt(PLAINTEXT, context);
+    await km.decrypt(sealed, context, { reuseDataKey: true });
+    fake.disableKey(keyId);
+    expect((await km.decrypt(sealed, context, { reuseDataKey: true })).toString()).toBe(PLAINTEXT);
+    vi.setSystemTime(Date.now() + DATA_KEY_CACHE_MS + 1);
+    await expect(km.decrypt(sealed, context, { reuseDataKey: true })).rejects.toMatchObject({
+      code: 'KEY_DISABLED',
+    });
+    fake.enableKey(keyId);
+    const many = await Promise.all(
+      Array.from({ length: DATA_KEY_CACHE + 1 }, () => km.encrypt(PLAINTEXT, context)),
+    );
+    for (const one of many) await km.decrypt(one, context, { reuseDataKey: true });
+    const from = fake.requests.length;
+    await km.decrypt(many.at(-1)!, context, { reuseDataKey: true }); // the newest is kept
+    await km.decrypt(many[0]!, context, { reuseDataKey: true }); // the oldest was pushed out
+    expect(decrypts(from)).toBe(1);
   });
 });
 

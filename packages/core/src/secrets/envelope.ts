@@ -5,6 +5,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import {
   canonicalContext,
+  type DecryptOptions,
   type EncryptionContext,
   type KeyManagement,
   SECRET_PROVIDERS,
@@ -16,6 +17,10 @@ import {
 export const DATA_KEY_BYTES = 32;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
+/** Unwrapped data keys kept per process when a caller asks for reuse (DecryptOptions). */
+export const DATA_KEY_CACHE = 64;
+/** How long one is kept: a revoked KMS grant or disabled key stops opening secrets within this. */
+export const DATA_KEY_CACHE_MS = 5 * 60_000;
 
 export interface DataKey {
   plaintext: Buffer;
@@ -59,10 +64,19 @@ export abstract class EnvelopeEncryption implements KeyManagement {
     }
   }
 
-  async decrypt(sealed: SealedSecret, context: EncryptionContext): Promise<Buffer> {
-    const aad = Buffer.from(canonicalContext(context), 'utf8');
+  async decrypt(
+    sealed: SealedSecret,
+    context: EncryptionContext,
+    options: DecryptOptions = {},
+  ): Promise<Buffer> {
+    const bound = canonicalContext(context);
+    const aad = Buffer.from(bound, 'utf8');
     const parts = this.#parse(sealed);
-    const dataKey = await this.unwrapDataKey(parts.wrappedKey, sealed.keyId, context);
+    const unwrap = () => this.unwrapDataKey(parts.wrappedKey, sealed.keyId, context);
+    // A kept key is never handed out: each use works on its own copy, zeroed after.
+    const dataKey = options.reuseDataKey
+      ? Buffer.from(await this.#reusedDataKey(`${sealed.keyId}\n${sealed.wrappedKey}\n${bound}`, unwrap))
+      : await unwrap();
     try {
       const decipher = createDecipheriv('aes-256-gcm', dataKey, parts.iv, { authTagLength: TAG_BYTES });
       decipher.setAAD(aad);
@@ -73,6 +87,35 @@ export abstract class EnvelopeEncryption implements KeyManagement {
     } finally {
       dataKey.fill(0);
     }
+  }
+
+  /**
+   * Kept data keys by key id, wrapped key and context, oldest first (a Map keeps insertion order).
+   * The promise is kept, not the key, so requests that miss at the same time share one unwrap.
+   */
+  readonly #dataKeys = new Map<string, { key: Promise<Buffer>; until: number }>();
+
+  #reusedDataKey(cacheKey: string, unwrap: () => Promise<Buffer>): Promise<Buffer> {
+    const entry = this.#dataKeys.get(cacheKey);
+    if (entry && entry.until > Date.now()) return entry.key;
+    if (entry) this.#forget(cacheKey);
+    const key = unwrap();
+    this.#dataKeys.set(cacheKey, { key, until: Date.now() + DATA_KEY_CACHE_MS });
+    // A refusal is not kept: the next request asks the provider again.
+    key.catch(() => {
+      if (this.#dataKeys.get(cacheKey)?.key === key) this.#dataKeys.delete(cacheKey);
+    });
+    while (this.#dataKeys.size > DATA_KEY_CACHE) this.#forget(this.#dataKeys.keys().next().value!);
+    return key;
+  }
+
+  #forget(cacheKey: string): void {
+    const entry = this.#dataKeys.get(cacheKey);
+    this.#dataKeys.delete(cacheKey);
+    entry?.key.then(
+      (key) => key.fill(0),
+      () => undefined,
+    );
   }
 
   /** Checks every field before any key is touched: a stored record is untrusted input. */

@@ -9,6 +9,7 @@ import { LocalKeyFile } from './local-key-file.ts';
 export { AwsKms, type AwsKmsOptions } from './aws-kms.ts';
 export {
   canonicalContext,
+  type DecryptOptions,
   type EncryptionContext,
   type KeyManagement,
   KeyManagementError,

@@ -32,10 +32,21 @@ export interface SealedSecret {
   ciphertext: string;
 }
 
+export interface DecryptOptions {
+  /**
+   * Keep the unwrapped data key in this process for a while (envelope.ts: at most DATA_KEY_CACHE
+   * keys, each for DATA_KEY_CACHE_MS) and open the next secret with the same wrapped key and context
+   * without asking the provider again. For secrets opened on a device's request, where one sealed
+   * value serves many devices (a payload's secrets, a rollout's signed profile): one KMS Decrypt per
+   * container instead of one per request. Leave it off for secrets opened once per container anyway.
+   */
+  reuseDataKey?: boolean;
+}
+
 export interface KeyManagement {
   encrypt(plaintext: Uint8Array | string, context: EncryptionContext): Promise<SealedSecret>;
   /** Throws SecretDecryptionError unless `context` is exactly the one the secret was sealed with. */
-  decrypt(sealed: SealedSecret, context: EncryptionContext): Promise<Buffer>;
+  decrypt(sealed: SealedSecret, context: EncryptionContext, options?: DecryptOptions): Promise<Buffer>;
   /** Which key this is, for logs and health output; never contains key material. */
   readonly description: string;
 }
