@@ -20,6 +20,6 @@ export * from './errors.ts';
 export * from './ids.ts';
 export type { CoreOptions, MdmPush, PushNotifier, PushOutcome } from './options.ts';
 export * from './pagination.ts';
-export { MAX_DEPTH as MAX_POLICY_DEPTH } from './policies/tree.ts';
 export type { MaskedSecret } from './payloads/index.ts';
+export { MAX_DEPTH as MAX_POLICY_DEPTH } from './policies/tree.ts';
 export * from './tenancy.ts';
