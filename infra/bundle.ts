@@ -58,6 +58,15 @@ export interface FunctionBuild {
 /** The folder of the function package that holds the explorer (graphql.ts `explorerDir`). */
 export const EXPLORER_FOLDER = 'explorer';
 
+/**
+ * graphql 16 has no `exports` map, so a deep import without an extension (graphql-armor's max-tokens
+ * plugin imports `graphql/language/parser`) resolves to the CommonJS file while everything else gets
+ * the `.mjs` one: two copies of graphql-js in one bundle (infra/bundle.test.ts counts them).
+ */
+const GRAPHQL_ESM_SUBPATHS: Record<string, string> = {
+  'graphql/language/parser': 'graphql/language/parser.mjs',
+};
+
 export function lambdaBuildOptions(
   root: string,
   entry: string,
@@ -65,13 +74,14 @@ export function lambdaBuildOptions(
   { deviceFacing }: FunctionBuild,
 ): BuildOptions {
   return {
-    ...(deviceFacing
-      ? {
-          alias: Object.fromEntries(
+    alias: {
+      ...GRAPHQL_ESM_SUBPATHS,
+      ...(deviceFacing
+        ? Object.fromEntries(
             Object.entries(DEVICE_FACING_ALIASES).map(([name, path]) => [name, join(root, path)]),
-          ),
-        }
-      : {}),
+          )
+        : {}),
+    },
     absWorkingDir: root,
     entryPoints: { index: join(root, entry) },
     outdir,
