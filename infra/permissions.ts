@@ -59,11 +59,17 @@ export const GRANTS: Record<string, Grants> = {
       'one GetItem of the ADE configuration by discoveryId; its audit events, 25 to a BatchWriteItem (packages/core/src/ade/discovery.ts, discovery-audit.ts)',
   },
   auth: {
-    dynamodb: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    dynamodb: [
+      'dynamodb:GetItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    ],
     indexes: false,
     kms: ['kms:GenerateDataKey', 'kms:Decrypt'],
     because:
-      "reads the session, configuration and branding; counts attempts, issues the single-use token and audits in one transaction (enrollment/web-auth.ts); signs it with the deployment's sealed token key, made by the first sign-in and opened by every container after (enrollment/token-key.ts)",
+      "reads the session, configuration and branding; counts each passcode attempt before checking it (conditional updates of three counters in one transaction), reads them back after a wrong one (BatchGetItem), and on success deletes the person's counter and gives the others their attempt back (enrollment/sign-in-limits.ts); issues the single-use token and audits in one transaction (enrollment/web-auth.ts); signs it with the deployment's sealed token key, made by the first sign-in and opened by every container after (enrollment/token-key.ts)",
   },
   enroll: {
     dynamodb: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],

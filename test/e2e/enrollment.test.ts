@@ -151,23 +151,28 @@ describe('enrollment up to the access token', () => {
     expect((await enroll(item.discoveryId, token)).status).toBe(200); // the real one still works
   });
 
-  it('locks the page after five wrong passcodes, and accepts the right one', async () => {
+  it('counts wrong passcodes per person: three at once, then a wait a new session does not skip', async () => {
     const { item, domain } = await configure('PASSCODE');
     const user = `bob@${domain}`;
     const challenge = (await enroll(item.discoveryId)).headers.get('www-authenticate')!;
     const url = /url="([^"]+)"/.exec(challenge)![1]!;
-    for (let attempt = 1; attempt <= 4; attempt++) {
+    for (let attempt = 1; attempt <= 3; attempt++) {
       const { post } = await authenticate(url, user, `wrong ${attempt}!`);
       expect(post.status).toBe(200);
-      expect(await post.text()).toContain(`${5 - attempt} attempt`);
+      expect(await post.text()).toContain(`${5 - attempt} attempts left`);
     }
-    expect((await authenticate(url, user, 'wrong 5!')).post.status).toBe(429);
-    expect((await authenticate(url, user, 'correct horse')).page.status).toBe(429); // locked, even for the right one
+    // The fourth must wait a minute after the third: refused unchecked, even the right passcode.
+    const early = await authenticate(url, user, 'correct horse');
+    expect(early.post.status).toBe(429);
+    expect(Number(early.post.headers.get('retry-after'))).toBeGreaterThan(50);
+    expect(await early.post.text()).toContain('Wait 1 minute before trying again.');
 
     const fresh = /url="([^"]+)"/.exec(
       (await enroll(item.discoveryId)).headers.get('www-authenticate')!,
     )![1]!;
-    expect((await authenticate(fresh, user, 'correct horse')).post.status).toBe(308);
+    expect((await authenticate(fresh, user, 'correct horse')).post.status).toBe(429); // a new session skips nothing
+    expect((await authenticate(fresh, `BOB@${domain}`, 'correct horse')).post.status).toBe(429); // nor does case
+    expect((await authenticate(fresh, `carol@${domain}`, 'correct horse')).post.status).toBe(308); // others go on
   });
 
   it('refuses a forged CSRF token, a foreign account, and shows only plain text', async () => {

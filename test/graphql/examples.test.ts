@@ -5,6 +5,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { decodeScopedId, SIGN_IN_LIMITS } from '@ade/core';
+import { counterKey, windowAt, windowEnd } from '@ade/core/enrollment/sign-in-limits';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { issueServerToken, useFakeApple } from '../support/apple.ts';
 import { asSystem, useTestCore } from '../support/core.ts';
@@ -192,6 +194,50 @@ describe('example operations', () => {
         expect(config.hosting.wellKnownPath).toBe('/.well-known/com.apple.remotemanagement');
         for (const snippet of ['cloudflareWorkerScript', 'nginxSnippet', 'apacheSnippet'])
           expect(config.hosting[snippet]).toContain(config.discoveryUrl);
+      },
+    ],
+    [
+      'sign-in-lockouts',
+      async () => {
+        // A person who used up this hour's passcode attempts, written as the sign-in page leaves it
+        // (test/e2e/sign-in-limits.test.ts makes real ones through the page).
+        const { tenantId, id: configurationId } = decodeScopedId('adeConfiguration', state.configId);
+        const window = windowAt(SIGN_IN_LIMITS, Date.now());
+        const user = `pat@${state.domain}`;
+        await core()
+          .service.entities.signInCounter.upsert({
+            ...counterKey(tenantId, configurationId, window, 'USER', user),
+            subject: user,
+            attempts: SIGN_IN_LIMITS.userBackoffSeconds.length,
+            lastAttemptAt: Date.now(),
+            expiresAt: Math.floor(windowEnd(SIGN_IN_LIMITS, window) / 1000) + 3600,
+          })
+          .go();
+        const d = await gqlOk(core(), state.tenantKey, op('sign-in-lockouts'), { policyId: state.rootId });
+        expect(d.policy.adeConfiguration.signInLockouts).toEqual([
+          expect.objectContaining({
+            scope: 'USER',
+            subject: user,
+            attempts: 5,
+            limit: 5,
+            refusedAttempts: 0,
+          }),
+        ]);
+        state.lockedOut = user;
+      },
+    ],
+    [
+      'clear-sign-in-lockout',
+      async () => {
+        const d = await gqlOk(core(), state.tenantKey, op('clear-sign-in-lockout'), {
+          id: state.configId,
+          scope: 'USER',
+          subject: state.lockedOut,
+        });
+        expect(d.clearSignInLockout).toEqual({
+          adeConfiguration: { id: state.configId, signInLockouts: [] },
+          errors: [],
+        });
       },
     ],
     [

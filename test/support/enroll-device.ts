@@ -48,7 +48,8 @@ export async function enrollDevice(
   const user = `${hardware.family.toLowerCase()}-${randomUUID().slice(0, 6)}@${domain}`;
   const discovered = await sim.discover(item.discoveryId, user);
   const baseUrl = discovered.body.Servers?.[0]?.BaseURL;
-  if (!baseUrl) throw new Error(`discovery answered ${discovered.status}: ${JSON.stringify(discovered.body)}`);
+  if (!baseUrl)
+    throw new Error(`discovery answered ${discovered.status}: ${JSON.stringify(discovered.body)}`);
   const challenge = await sim.enroll(baseUrl);
   await sim.signIn(/url="([^"]+)"/.exec(challenge.headers.get('www-authenticate')!)![1]!, user);
   sim.acceptProfile(Buffer.from(await (await sim.enroll(baseUrl)).arrayBuffer()));

@@ -5,7 +5,7 @@
  * as in Lambda (functions/device-core-from-env.ts). Callers replace entries to wrap them (timing,
  * request counts).
  */
-import { type Core, createDeviceCore, type DeviceCore } from '@ade/core';
+import { type Core, type CoreOptions, createDeviceCore, type DeviceCore } from '@ade/core';
 import { createWireDatabase } from '@ade/core/db/wire';
 import { createAuthHandler } from '@ade/functions/auth';
 import { createCheckinHandler } from '@ade/functions/checkin';
@@ -19,9 +19,10 @@ import type { FunctionName } from '@ade/functions/routes';
 /**
  * The device core a device-facing function builds, on `core`'s table and with its options (keys,
  * token signer, clock, APNs), over the wire client. Its requests count into `core.db.requests`, so
- * a test or benchmark counts the whole local stack in one place.
+ * a test or benchmark counts the whole local stack in one place. `overrides` replace options of the
+ * device core only (a counting passcode verifier, the limits off for a benchmark).
  */
-export async function wireDeviceCore(core: Core): Promise<DeviceCore> {
+export async function wireDeviceCore(core: Core, overrides: Partial<CoreOptions> = {}): Promise<DeviceCore> {
   const endpoint = await core.db.client.config.endpoint?.();
   return createDeviceCore(
     createWireDatabase({
@@ -29,7 +30,7 @@ export async function wireDeviceCore(core: Core): Promise<DeviceCore> {
       requests: core.db.requests,
       ...(endpoint ? { endpoint: `${endpoint.protocol}//${endpoint.hostname}:${endpoint.port}` } : {}),
     }),
-    core.options,
+    { ...core.options, ...overrides },
   );
 }
 

@@ -5,6 +5,8 @@ import {
   encodeScopedId,
   type FallbackRegistrationItem,
   hostingOptions,
+  SIGN_IN_LIMITS,
+  type SignInLockout,
   WELL_KNOWN_PATH,
 } from '@ade/core';
 import { builder } from '../builder.ts';
@@ -71,6 +73,47 @@ const DiagnosticRef = builder.objectRef<Diagnostic & { tenantId: string }>('AdeD
       description: 'The ADE token concerned, if any.',
       resolve: (d) => (d.tokenId ? encodeScopedId(d.tenantId, d.tokenId) : null),
     }),
+  }),
+});
+
+const SignInLimitScopeEnum = builder.enumType('SignInLimitScope', {
+  description:
+    'What a guessing limit of the sign-in page counts. Every passcode attempt is counted before it is ' +
+    'checked, in clock-hour windows, against all three.',
+  values: {
+    USER: {
+      description:
+        `One person (Managed Apple Account) of the configuration: ${SIGN_IN_LIMITS.userBackoffSeconds.length} ` +
+        'attempts an hour, the first three at once, the fourth 1 minute after the third, the fifth 5 minutes ' +
+        'after the fourth. A successful sign-in clears it.',
+    },
+    CONFIGURATION: {
+      description: `The configuration, whoever tries: ${SIGN_IN_LIMITS.perConfiguration} attempts an hour (successful ones are given back).`,
+    },
+    SOURCE_ADDRESS: {
+      description: `One source address (an IPv6 /64) on the configuration: ${SIGN_IN_LIMITS.perSourceAddress} attempts an hour (successful ones are given back).`,
+    },
+  },
+});
+
+const SignInLockoutRef = builder.objectRef<SignInLockout>('SignInLockout').implement({
+  description:
+    'A guessing limit of the sign-in page reached in the current hour: further passcode attempts it ' +
+    'counts are refused, unchecked, until lockedUntil or until an admin clears it (clearSignInLockout).',
+  fields: (t) => ({
+    scope: t.field({ type: SignInLimitScopeEnum, resolve: (l) => l.scope }),
+    subject: t.exposeString('subject', {
+      nullable: true,
+      description:
+        'The Managed Apple Account (USER) or the address (SOURCE_ADDRESS); null for CONFIGURATION.',
+    }),
+    attempts: t.exposeInt('attempts', { description: 'Attempts counted in this window.' }),
+    limit: t.exposeInt('limit'),
+    refusedAttempts: t.exposeInt('refusedAttempts', {
+      description: 'Attempts refused unchecked in this window (backoff waits included).',
+    }),
+    lastAttemptAt: t.expose('lastAttemptAt', { type: 'DateTime', nullable: true }),
+    lockedUntil: t.expose('lockedUntil', { type: 'DateTime', description: 'The end of the window.' }),
   }),
 });
 
@@ -144,6 +187,12 @@ AdeConfigurationRef.implement({
             tenantId: c.tenantId,
           }),
         ),
+    }),
+    signInLockouts: t.field({
+      type: [SignInLockoutRef],
+      description: 'Guessing limits of the sign-in page reached in the current hour (PASSCODE).',
+      resolve: (c, _args, ctx) =>
+        ctx.inTenant(c.tenantId, () => ctx.core.adeConfigurations.signInLockouts(c.configurationId)),
     }),
     version: t.exposeInt('version'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
@@ -273,6 +322,33 @@ builder.mutationFields((t) => ({
         await ctx.core.adeConfigurations.syncFallback(id);
         return ctx.core.adeConfigurations.get(id);
       }),
+  }),
+  clearSignInLockout: t.field({
+    type: AdeConfigurationPayload,
+    description:
+      'Lifts a lock-out (or a backoff wait) of the sign-in page for the rest of the hour: the person, ' +
+      'address or configuration starts afresh. Audited. NOT_FOUND when nothing is counted for it.',
+    args: {
+      input: t.arg({
+        required: true,
+        type: builder.inputType('ClearSignInLockoutInput', {
+          fields: (f) => ({
+            id: f.id({ required: true, description: 'The ADE configuration.' }),
+            scope: f.field({ type: SignInLimitScopeEnum, required: true }),
+            subject: f.string({
+              required: false,
+              description:
+                'USER: the Managed Apple Account; SOURCE_ADDRESS: the address as signInLockouts lists it; ' +
+                'CONFIGURATION: left out.',
+            }),
+          }),
+        }),
+      }),
+    },
+    resolve: (_root, { input }, ctx) =>
+      onConfiguration(ctx, input.id, (id) =>
+        ctx.core.adeConfigurations.clearSignInLockout(id, { scope: input.scope, subject: input.subject }),
+      ),
   }),
   deleteAdeConfiguration: t.field({
     type: builder

@@ -1,6 +1,7 @@
 export { DEFAULT_ACCENT, effectivePrivacyNotice, MAX_LOGO_BYTES } from './ade/branding.ts';
 export type { Diagnostic, DiagnosticCode } from './ade/diagnostics.ts';
 export { DEFAULT_PRIVACY_NOTICES } from './ade/privacy-defaults.ts';
+export type { SignInLockout } from './ade/sign-in-lockouts.ts';
 export * from './api-key-secret.ts';
 export * from './authz.ts';
 export * from './context.ts';
@@ -14,7 +15,14 @@ export * from './discovery/domains.ts';
 export * from './discovery/hosting.ts';
 export type { ChallengeResult, EnrollmentRoute, RedeemedToken } from './enrollment/index.ts';
 export { EnrollmentRefusal } from './enrollment/refusal.ts';
-export { CALLBACK, MAX_PASSCODE_ATTEMPTS, type PageState } from './enrollment/web-auth.ts';
+export {
+  normalizeSignInUser,
+  normalizeSourceAddress,
+  SIGN_IN_LIMITS,
+  type SignInLimits,
+  type SignInScope,
+} from './enrollment/sign-in-limits.ts';
+export { CALLBACK, type PageState, type Retry } from './enrollment/web-auth.ts';
 export type * from './entities/service.ts';
 export * from './errors.ts';
 export * from './ids.ts';

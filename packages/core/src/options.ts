@@ -6,6 +6,8 @@
 
 import type { PushNotifier } from '@ade/apple/apns';
 import type { DeviceAssignmentApi, ServerTokenCredentials } from '@ade/apple/dep/index';
+import { verifyPasscode } from './ade/passcode.ts';
+import { SIGN_IN_LIMITS, type SignInLimits } from './enrollment/sign-in-limits.ts';
 import type { KeyManagement } from './secrets/key-management.ts';
 import type { TokenSigner } from './secrets/token-signer.ts';
 
@@ -23,6 +25,13 @@ export interface CoreOptions {
   now: () => Date;
   /** APNs for a tenant's push certificate; without it, queued work waits for the device's next check-in. */
   push?: (certificate: { certificatePem: string; privateKeyPem: string }) => PushNotifier;
+  /**
+   * The sign-in page's guessing limits (enrollment/sign-in-limits.ts); by default SIGN_IN_LIMITS.
+   * `null` counts nothing: only for measuring what the limits cost (pnpm bench:guessing).
+   */
+  signInLimits: SignInLimits | null;
+  /** Checks a typed passcode against its stored hash (ade/passcode.ts): the one seam where passcodes are checked. */
+  verifyPasscode: (passcode: string, stored: string) => Promise<boolean>;
 }
 
 const USER_AGENT = 'ade-cloud/1.0';
@@ -67,6 +76,8 @@ export function resolveOptions(
     deviceAssignment: options.deviceAssignment ?? appleDeviceAssignment,
     publicUrl: (options.publicUrl ?? 'http://localhost:4000').replace(/\/+$/, ''),
     now: options.now ?? (() => new Date()),
+    signInLimits: options.signInLimits === undefined ? SIGN_IN_LIMITS : options.signInLimits,
+    verifyPasscode: options.verifyPasscode ?? verifyPasscode,
     ...(options.push ? { push: options.push } : {}),
   };
 }

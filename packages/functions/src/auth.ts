@@ -60,10 +60,19 @@ export function createAuthHandler(core: Pick<DeviceCore, 'webAuth' | 'options'>)
     const secure = core.options.publicUrl.startsWith('https:');
     const csrfCookie = (csrf: string) =>
       `ade_csrf=${csrf}; Path=${base}; HttpOnly; SameSite=Lax; Max-Age=900${secure ? '; Secure' : ''}`;
-    const show = async (userIdentifier: string | null, options = {}) => {
+    const show = async (
+      userIdentifier: string | null,
+      options: { error?: string } = {},
+      retryAfterSeconds?: number,
+    ) => {
       const state = await core.webAuth.page(discoveryId, sessionId, userIdentifier);
       const page = renderAuthPage({ ...state, formPath: base, logoPath: `${base}/logo` }, options);
-      return { ...html(200, page), cookies: [csrfCookie(state.csrf)] };
+      // Too soon for the backoff: the form again, as a 429 that says when.
+      const status = retryAfterSeconds ? 429 : 200;
+      const wait: Record<string, string> = retryAfterSeconds
+        ? { 'retry-after': String(retryAfterSeconds) }
+        : {};
+      return { ...html(status, page, wait), cookies: [csrfCookie(state.csrf)] };
     };
     try {
       const method = event.requestContext.http.method;
@@ -90,18 +99,21 @@ export function createAuthHandler(core: Pick<DeviceCore, 'webAuth' | 'options'>)
         csrfCookie: cookie(event, 'ade_csrf'),
         userIdentifier: form.get('user-identifier'),
         passcode: form.get('passcode'),
+        // Counted by the guessing limits: API Gateway's view of the client, never a header it sent.
+        sourceAddress: event.requestContext.http.sourceIp,
       });
       if ('location' in result) {
         // Apple: "respond with HTTP 308 and the Location" (docs/protocol/enrollment.md#web-authentication).
         return { statusCode: 308, headers: { ...SECURITY_HEADERS, location: result.location }, body: '' };
       }
-      return await show(form.get('user-identifier'), {
-        error: result.retry,
-        attemptsLeft: result.attemptsLeft,
-      });
+      return await show(form.get('user-identifier'), { error: result.retry }, result.retryAfterSeconds);
     } catch (error) {
       if (error instanceof EnrollmentRefusal)
-        return html(error.status, renderMessagePage('Enrollment cannot continue', error.message));
+        return html(
+          error.status,
+          renderMessagePage('Enrollment cannot continue', error.message),
+          error.retryAfterSeconds ? { 'retry-after': String(error.retryAfterSeconds) } : {},
+        );
       throw error;
     }
   }, unavailablePage);

@@ -6,6 +6,7 @@ import { brandingOperations } from './branding.ts';
 import { configurationOperations } from './configurations.ts';
 import { fallbackOperations } from './fallback.ts';
 import { lifecycleOperations } from './lifecycle.ts';
+import { signInLockoutOperations } from './sign-in-lockouts.ts';
 import { tokenChanges } from './token-changes.ts';
 import { tokenOperations } from './tokens.ts';
 
@@ -16,12 +17,15 @@ export function adeOperations(service: AdeService, policies: PolicyReads, option
   const lifecycle = lifecycleOperations(service, policies, configurations, fallback, tokens, options.now);
   const changes = tokenChanges(service, policies, tokens, configurations);
   const branding = brandingOperations(service, configurations);
+  const lockouts = signInLockoutOperations(service, configurations, options);
   return {
     configurations: {
       ...configurations,
       ...lifecycle,
       registrations: fallback.registrations,
       syncFallback: fallback.sync,
+      signInLockouts: lockouts.list,
+      clearSignInLockout: lockouts.clear,
     },
     tokens: { ...tokens, assign: changes.assign, remove: changes.remove },
     branding,

@@ -9,6 +9,8 @@ export class EnrollmentRefusal extends Error {
     readonly status: 400 | 401 | 403 | 404 | 413 | 429,
     readonly code: string,
     message: string,
+    /** For a 429: when to try again (the edge sends it as Retry-After). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'EnrollmentRefusal';

@@ -2,12 +2,12 @@
  * The `apple-as-web` page (docs/protocol/enrollment.md#web-authentication): the device opens the challenge URL in an
  * ASWebAuthenticationSession, appending `?user-identifier=<typed identifier>` (it replaces any
  * query we set, hence the session in the path). The person confirms (MANAGED_APPLE_ACCOUNT) or
- * types the enrollment passcode (PASSCODE, locked after 5 failures); success ends in a 308 to
+ * types the enrollment passcode (PASSCODE: every attempt is counted before it is checked, per
+ * person, configuration and source address, in sign-in-limits.ts); success ends in a 308 to
  * `apple-remotemanagement-user-login://authentication-results?access-token=…`.
  * Forms are CSRF-protected twice: a token in a cookie scoped to the session's path and the same
  * token in the form, whose hash the session keeps.
  */
-import { verifyPasscode } from '../ade/passcode.ts';
 import { auditPut } from '../audit.ts';
 import { runAs } from '../context.ts';
 import { domainOfIdentifier } from '../discovery/domains.ts';
@@ -16,10 +16,37 @@ import type { CoreOptions } from '../options.ts';
 import { commit } from '../transaction.ts';
 import { deviceActor, type EnrollmentOperations, TOKEN_REDEEM_SECONDS } from './index.ts';
 import { EnrollmentRefusal } from './refusal.ts';
+import {
+  type CountedAttempt,
+  normalizeSignInUser,
+  normalizeSourceAddress,
+  type SignInRefusal,
+  signInLimiter,
+} from './sign-in-limits.ts';
 import { newAccessToken, newCsrfToken, sameSecret, sha256 } from './tokens.ts';
 
-export const MAX_PASSCODE_ATTEMPTS = 5;
 export const CALLBACK = 'apple-remotemanagement-user-login://authentication-results';
+
+/** The page again, with an error: a wrong passcode, or an attempt made before the backoff allows. */
+export interface Retry {
+  retry: string;
+  attemptsLeft?: number;
+  /** Set when the next attempt must wait (the edge answers 429 with Retry-After). */
+  retryAfterSeconds?: number;
+}
+
+function wrongPasscodeMessage(attemptsLeft: number, waitSeconds: number): string {
+  if (attemptsLeft === 0) return 'That passcode is not right, and that was the last attempt for now.';
+  const left = `${attemptsLeft} ${attemptsLeft === 1 ? 'attempt' : 'attempts'} left`;
+  return `That passcode is not right. ${left}${waitSeconds ? `; wait ${duration(waitSeconds)} before the next` : ''}.`;
+}
+
+/** "45 seconds", "1 minute", "5 minutes", "52 minutes". */
+function duration(seconds: number): string {
+  if (seconds < 60) return `${seconds} ${seconds === 1 ? 'second' : 'seconds'}`;
+  const minutes = Math.ceil(seconds / 60);
+  return `${minutes} ${minutes === 1 ? 'minute' : 'minutes'}`;
+}
 
 export interface PageState {
   config: AdeConfigurationItem;
@@ -37,6 +64,7 @@ export function webAuthOperations(
   options: CoreOptions,
 ) {
   const { authSession, branding, tenant } = service.entities;
+  const limiter = signInLimiter(service, options.signInLimits, options.now, deviceActor);
 
   async function openSession(
     discoveryId: string,
@@ -52,13 +80,6 @@ export function webAuthOperations(
         404,
         'SESSION_EXPIRED',
         'This sign-in page has expired. Start again from Settings on your device.',
-      );
-    }
-    if (session.state === 'LOCKED') {
-      throw new EnrollmentRefusal(
-        429,
-        'SESSION_LOCKED',
-        'Too many wrong passcodes. Start again from Settings on your device in a few minutes.',
       );
     }
     if (session.state !== 'OPEN')
@@ -102,7 +123,8 @@ export function webAuthOperations(
 
   /**
    * The form's submission. Returns the callback URL (for the 308) or throws a refusal; a wrong
-   * passcode returns `{ retry }` so the page can be shown again with an error.
+   * passcode, or one typed before the backoff allows, returns `{ retry }` so the page can be shown
+   * again with an error (and, when the person must wait, `retryAfterSeconds`).
    */
   async function submit(input: {
     discoveryId: string;
@@ -111,7 +133,9 @@ export function webAuthOperations(
     csrfCookie: string | null;
     userIdentifier: string | null;
     passcode: string | null;
-  }): Promise<{ location: string } | { retry: string; attemptsLeft: number }> {
+    /** The client's address as the edge saw it (API Gateway's sourceIp); counted by sign-in-limits.ts. */
+    sourceAddress?: string | null;
+  }): Promise<{ location: string } | Retry> {
     const { config, session } = await openSession(input.discoveryId, input.sessionId);
     const key = { tenantId: config.tenantId, sessionId: session.sessionId };
     if (
@@ -138,40 +162,32 @@ export function webAuthOperations(
         'This account cannot enroll here. Sign in with your work account.',
       );
     }
+    let counted: CountedAttempt | null = null;
     if (config.authMethod === 'PASSCODE') {
+      const outcome = await limiter.count({
+        tenantId: config.tenantId,
+        configurationId: config.configurationId,
+        user: normalizeSignInUser(user),
+        sourceAddress: normalizeSourceAddress(input.sourceAddress),
+      });
+      if (!('window' in outcome)) return refusedAttempt(outcome);
+      counted = outcome;
       const ok = Boolean(
-        input.passcode && config.passcodeHash && (await verifyPasscode(input.passcode, config.passcodeHash)),
+        input.passcode &&
+          config.passcodeHash &&
+          (await options.verifyPasscode(input.passcode, config.passcodeHash)),
       );
       if (!ok) {
-        const attempts = session.failedAttempts + 1;
-        const locked = attempts >= MAX_PASSCODE_ATTEMPTS;
-        await authSession
-          .patch(key)
-          .set({ failedAttempts: attempts, state: locked ? 'LOCKED' : 'OPEN' })
-          .where((a, { eq }) => eq(a.failedAttempts, session.failedAttempts)) // concurrent guesses count once each
-          .go()
-          .catch(() => {
-            throw new EnrollmentRefusal(
-              429,
-              'SESSION_LOCKED',
-              'Too many attempts at once. Start again from Settings on your device.',
-            );
-          });
+        const { attemptsLeft, waitSeconds } = await limiter.failed(counted);
         await enrollment.audit(
           config,
           'enrollment.authenticate',
           'FAILURE',
-          { sessionId: session.sessionId, attempts },
+          { sessionId: session.sessionId, attemptsLeft },
           'wrong passcode',
           user,
         );
-        if (locked)
-          throw new EnrollmentRefusal(
-            429,
-            'SESSION_LOCKED',
-            'Too many wrong passcodes. Start again from Settings on your device in a few minutes.',
-          );
-        return { retry: 'That passcode is not right.', attemptsLeft: MAX_PASSCODE_ATTEMPTS - attempts };
+        return { retry: wrongPasscodeMessage(attemptsLeft, waitSeconds), attemptsLeft };
       }
     }
     const now = options.now();
@@ -219,7 +235,31 @@ export function webAuthOperations(
           ),
       ),
     );
+    if (counted) await limiter.succeeded(counted);
     return { location: `${CALLBACK}?access-token=${encodeURIComponent(token)}` };
+  }
+
+  /**
+   * An attempt the limits refused, unchecked: waiting for the backoff shows the form again; a
+   * lock-out (of the person, the address or the configuration) ends the page.
+   */
+  function refusedAttempt(refusal: SignInRefusal): Retry {
+    const wait = duration(refusal.retryAfterSeconds);
+    if (refusal.reason === 'WAITING')
+      return {
+        retry: `Too many attempts. Wait ${wait} before trying again.`,
+        retryAfterSeconds: refusal.retryAfterSeconds,
+      };
+    if (refusal.reason === 'BUSY')
+      return { retry: 'Too many attempts at once. Try again.', retryAfterSeconds: refusal.retryAfterSeconds };
+    throw new EnrollmentRefusal(
+      429,
+      'SIGN_IN_LOCKED',
+      refusal.scope === 'USER'
+        ? `Too many wrong passcodes for this account. Try again in ${wait}, or ask your IT department to clear the lock-out.`
+        : `Too many sign-in attempts here. Try again in ${wait}, or ask your IT department for help.`,
+      refusal.retryAfterSeconds,
+    );
   }
 
   /** The configuration's logo, for a page whose session is open. */

@@ -4,7 +4,8 @@ import { type EntityConfig, SERVICE, tenantPartition, timestamps } from './commo
 /**
  * A web-authentication session: opened by the 401 challenge of one enrollment request, named in the
  * challenge URL's path (devices replace the URL's query with `user-identifier`), and gone after
- * 15 minutes (TTL). Failed passcode attempts are counted here and lock it.
+ * 15 minutes (TTL). Passcode attempts are not counted here but per person, configuration and
+ * source address (sign-in-counter.ts), so that a new session resets nothing.
  */
 export const authSessionEntity = (config: EntityConfig) =>
   new Entity(
@@ -16,8 +17,7 @@ export const authSessionEntity = (config: EntityConfig) =>
         configurationId: { type: 'string', required: true, readOnly: true },
         /** SHA-256 of the CSRF token of the page last shown (renewed on each view). */
         csrfHash: { type: 'string', required: true },
-        failedAttempts: { type: 'number', required: true, default: 0 },
-        state: { type: ['OPEN', 'COMPLETED', 'LOCKED'] as const, required: true, default: 'OPEN' },
+        state: { type: ['OPEN', 'COMPLETED'] as const, required: true, default: 'OPEN' },
         product: { type: 'string', readOnly: true },
         osVersion: { type: 'string', readOnly: true },
         createdAt: timestamps.createdAt,

@@ -13,6 +13,7 @@ import { fallbackRegistrationEntity } from './fallback-registration.ts';
 import { partnerEntity } from './partner.ts';
 import { payloadEntity } from './payload.ts';
 import { policyEntity } from './policy.ts';
+import { signInCounterEntity } from './sign-in-counter.ts';
 import { tenantEntity } from './tenant.ts';
 import { deploymentSecretEntity, pushCertificateEntity, tenantPkiEntity } from './tenant-pki.ts';
 
@@ -33,6 +34,7 @@ export function createService(db: DocumentDatabase) {
       brandingLogo: brandingLogoEntity(config),
       authSession: authSessionEntity(config),
       enrollmentToken: enrollmentTokenEntity(config),
+      signInCounter: signInCounterEntity(config),
       tenantPki: tenantPkiEntity(config),
       pushCertificate: pushCertificateEntity(config),
       deploymentSecret: deploymentSecretEntity(config),
@@ -61,6 +63,7 @@ export type FallbackRegistrationItem = EntityItem<Entities['fallbackRegistration
 export type BrandingItem = EntityItem<Entities['branding']>;
 export type AuthSessionItem = EntityItem<Entities['authSession']>;
 export type EnrollmentTokenItem = EntityItem<Entities['enrollmentToken']>;
+export type SignInCounterItem = EntityItem<Entities['signInCounter']>;
 export type PushCertificateItem = EntityItem<Entities['pushCertificate']>;
 export type DeviceItem = EntityItem<Entities['device']>;
 export type PayloadItem = EntityItem<Entities['payload']>;

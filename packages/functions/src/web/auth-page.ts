@@ -8,8 +8,8 @@ import type { PageState } from '@ade/core/enrollment/web-auth';
 import { escapeHtml, paragraphs } from './html.ts';
 
 export interface PageOptions {
+  /** Says what went wrong, how many attempts are left and how long to wait (web-auth.ts). */
   error?: string;
-  attemptsLeft?: number;
 }
 
 /** The page's own paths (the form posts back to itself; the logo is served beside it). */
@@ -67,7 +67,7 @@ export function renderAuthPage(state: AuthPageModel, options: PageOptions = {}):
   <form method="post" action="${escapeHtml(state.formPath)}">
     <input type="hidden" name="csrf" value="${escapeHtml(state.csrf)}">
     <input type="hidden" name="user-identifier" value="${escapeHtml(state.userIdentifier ?? '')}">
-    ${options.error ? `<p id="error" class="error" role="alert">${escapeHtml(options.error)}${options.attemptsLeft !== undefined ? ` ${options.attemptsLeft} ${options.attemptsLeft === 1 ? 'attempt' : 'attempts'} left.` : ''}</p>` : ''}
+    ${options.error ? `<p id="error" class="error" role="alert">${escapeHtml(options.error)}</p>` : ''}
     ${passcode}
     <button type="submit">Continue</button>
   </form>
