@@ -1,10 +1,10 @@
 /**
  * Which keys of Apple's profile payloads and declarations hold secrets. Apple's schema format has no
  * marker for them: a key has a name, a type, a presence, ranges and a format, nothing that says
- * "sensitive" (apple/device-management docs/schema.md, "Payload/Response Keys Array Object"). So the
- * catalogue generator decides it from the facts with the rule below, at any depth (dictionaries,
- * array items), and marks such keys `secret: true` (types.ts). The list it yields is reviewed by
- * hand in docs/payload-secrets.md; test/repo/payload-secrets-doc.test.ts fails when the two differ,
+ * "sensitive" (Apple's schema format: https://github.com/apple/device-management/blob/release/docs/schema.md,
+ * "Payload/Response Keys Array Object"). So the catalogue generator decides it from the facts with the
+ * rule below, at any depth (dictionaries, array items), and marks such keys `secret: true` (types.ts).
+ * The list it yields is reviewed by hand in docs/payload-secrets.md; test/repo/payload-secrets-doc.test.ts fails when the two differ,
  * so a new release of Apple's schemas cannot add or drop a secret key unnoticed.
  *
  * 1. By name: a `<string>` or `<data>` key whose name ends, in any case, in one of SECRET_ENDINGS —
