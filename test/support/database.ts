@@ -6,6 +6,7 @@
 
 import { createDatabase, createTableInput, type Database } from '@ade/core';
 import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, inject } from 'vitest';
 
 export function localEndpoint(): string {
@@ -39,4 +40,28 @@ export function useTestDatabase(prefix?: string): () => Database {
     if (!db) throw new Error('test database not ready (use it inside a test or hook)');
     return db;
   };
+}
+
+/**
+ * Every item of a test table, unmarshalled, by `pk|sk`: what some requests wrote is the difference
+ * of two scans (the table is the file's own, so nothing else writes to it meanwhile).
+ */
+export async function scanTable(db: Database): Promise<Map<string, Record<string, unknown>>> {
+  const items = new Map<string, Record<string, unknown>>();
+  const client = DynamoDBDocumentClient.from(db.client);
+  let ExclusiveStartKey: ScanCommandInput['ExclusiveStartKey'];
+  do {
+    const page = await client.send(new ScanCommand({ TableName: db.tableName, ExclusiveStartKey }));
+    for (const item of page.Items ?? []) items.set(`${item.pk}|${item.sk}`, item);
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return items;
+}
+
+/** The items of `after` that `before` did not have. */
+export function added(
+  before: Map<string, Record<string, unknown>>,
+  after: Map<string, Record<string, unknown>>,
+): Record<string, unknown>[] {
+  return [...after].filter(([key]) => !before.has(key)).map(([, item]) => item);
 }

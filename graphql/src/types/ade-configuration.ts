@@ -151,6 +151,12 @@ AdeConfigurationRef.implement({
     authMethod: t.field({ type: WebAuthMethodEnum, resolve: (c) => c.authMethod }),
     hasPasscode: t.boolean({ resolve: (c) => Boolean(c.passcodeHash) }),
     enabled: t.exposeBoolean('enabled'),
+    requireAppleVerifiedDevice: t.boolean({
+      description:
+        "Devices whose enrollment request is not signed by an identity of Apple's device PKI are refused " +
+        '(Device.appleVerifiedDevice). Off by default: see setAdeConfiguration.',
+      resolve: (c) => c.requireAppleVerifiedDevice === true,
+    }),
     discoveryId: t.exposeString('discoveryId'),
     discoveryUrl: t.string({
       description:
@@ -247,6 +253,15 @@ builder.mutationFields((t) => ({
               description:
                 'Whether devices are answered. Left out: true for a new configuration, unchanged for an ' +
                 'existing one; null is refused (leave it out).',
+            }),
+            requireAppleVerifiedDevice: f.boolean({
+              required: false,
+              description:
+                "Refuse enrollment requests not signed by an identity of Apple's device PKI, with a message " +
+                'the device shows. Off by default: test devices and simulators are not Apple-verified, and ' +
+                'Apple warns the identity is not attestation (it shows the request came from software ' +
+                'holding an Apple device key, not which device, nor that what it says is true). Left out: ' +
+                'false for a new configuration, unchanged for an existing one; null is refused.',
             }),
           }),
         }),

@@ -44,6 +44,13 @@ DeviceRef.implement({
     model: t.exposeString('model', { nullable: true }),
     osVersion: t.exposeString('osVersion', { nullable: true }),
     buildVersion: t.exposeString('buildVersion', { nullable: true }),
+    appleVerifiedDevice: t.exposeBoolean('appleVerifiedDevice', {
+      nullable: true,
+      description:
+        "The enrollment request that got this device its profile was signed by an identity chaining to Apple's " +
+        'device CAs: plausibly a real Apple device, not attestation. Null for devices enrolled before it ' +
+        'was recorded.',
+    }),
     enrollmentId: t.exposeString('enrollmentId', {
       nullable: true,
       description: 'BYOD only: changes with every enrollment.',

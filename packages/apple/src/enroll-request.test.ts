@@ -178,6 +178,23 @@ describe('parseEnrollRequest on openssl-made messages', () => {
     );
   });
 
+  it.each([
+    ['a SEQUENCE', 0x30],
+    ['a SET', 0x31],
+    ['a context tag', 0xa0],
+  ])(
+    'refuses signed content that is %s instead of an OCTET STRING as malformed (found by fuzzing)',
+    (_name, tag) => {
+      // The capture's eContent: `[0] (indefinite) { 24 80 … }`, a constructed OCTET STRING after the data OID.
+      const oid = Buffer.from('06092a864886f70d010701a080', 'hex');
+      const mutated = Buffer.from(capture);
+      const at = mutated.indexOf(oid) + oid.length;
+      expect(mutated[at]).toBe(0x24);
+      mutated[at] = tag;
+      expect(code(() => parseEnrollRequest(mutated))).toBe('MALFORMED_CMS');
+    },
+  );
+
   it('refuses bodies over 64 KiB, even validly signed ones', () => {
     w.write('big.plist', PLIST({ ...DEVICE, PAD: 'x'.repeat(70 * 1024) }));
     const big = opensslSign('leaf', { input: 'big.plist' });

@@ -17,6 +17,7 @@
  * `AppleProtocolError('SIGNATURE_INVALID')` instead. Structural problems always throw.
  */
 import { X509Certificate } from 'node:crypto';
+import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { APPLE_ROOT_CA_PEM } from './apple-root-ca';
 import { decodeBase64Strict, OID, parseContentInfo, subjectString } from './cms';
@@ -86,7 +87,11 @@ export function parseEnrollRequest(
   }
   const eContent = signedData.encapContentInfo.eContent;
   if (!eContent) throw malformedCms('it has no attached content (detached signature)');
-  // A constructed (BER, chunked) OCTET STRING is concatenated by getValue().
+  // pkijs types eContent as an OCTET STRING but takes any element there: a SEQUENCE or a context tag
+  // has no getValue() (a TypeError, found by fuzzing). A constructed (BER, chunked) OCTET STRING is
+  // concatenated by getValue().
+  if (!(eContent instanceof asn1js.OctetString))
+    throw malformedCms('its signed content is not an OCTET STRING');
   const content = new Uint8Array(eContent.getValue());
 
   const fields = parsePlistDict(content, { maxBytes: MAX_ENROLL_BODY_BYTES });

@@ -40,8 +40,37 @@ export interface AuditInput {
   details?: Record<string, unknown>;
 }
 
+/**
+ * Audit events are kept ~400 days and listed a hundred to a page, so none may be large whatever a
+ * request carried: `details` above this size (as JSON) are replaced by a marked preview, and the
+ * reason and actor are cut with a visible marker. A hundred events at the cap are ~0.8 MB, well
+ * inside what one Lambda response can return (6 MB).
+ */
+export const MAX_AUDIT_DETAILS_BYTES = 4_096;
+export const MAX_AUDIT_TEXT = 512;
+const TRUNCATED = '…[truncated]';
+
+/** `details` as stored: unchanged when small; otherwise `{ truncated: true, bytes, preview }`. */
+export function boundedDetails(
+  details: Record<string, unknown> | undefined,
+): Record<string, unknown> | undefined {
+  if (details === undefined) return undefined;
+  const json = JSON.stringify(details);
+  const bytes = Buffer.byteLength(json);
+  if (bytes <= MAX_AUDIT_DETAILS_BYTES) return details;
+  return { truncated: true, bytes, preview: `${json.slice(0, MAX_AUDIT_DETAILS_BYTES / 2)}${TRUNCATED}` };
+}
+
+/** A reason or actor id cut to MAX_AUDIT_TEXT characters, the cut marked. */
+export function boundedText<T extends string | undefined>(text: T): T {
+  if (text === undefined || text.length <= MAX_AUDIT_TEXT) return text;
+  return `${text.slice(0, MAX_AUDIT_TEXT - TRUNCATED.length)}${TRUNCATED}` as T;
+}
+
 export function auditRecord(input: AuditInput, actor: Actor = useActor()): AuditEventItem {
-  const { kind, id } = describeActor(actor);
+  const described = describeActor(actor);
+  const kind = described.kind;
+  const id = boundedText(described.id);
   const now = new Date();
   const { scope } = input;
   const partition = scope.tenantId
@@ -60,8 +89,8 @@ export function auditRecord(input: AuditInput, actor: Actor = useActor()): Audit
     targetType: input.targetType,
     targetId: input.targetId,
     outcome: input.outcome ?? 'SUCCESS',
-    reason: input.reason,
-    details: input.details,
+    reason: boundedText(input.reason),
+    details: boundedDetails(input.details),
     requestId: useRequestId(),
     at: now.toISOString(),
     expiresAt: Math.floor(now.getTime() / 1000) + AUDIT_RETENTION_SECONDS,

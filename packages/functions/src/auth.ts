@@ -6,6 +6,7 @@
 
 import { type DeviceCore, enrollmentPart } from '@ade/core/device-core';
 import { EnrollmentRefusal } from '@ade/core/enrollment/refusal';
+import { INPUT_LIMITS, TOO_LONG_MESSAGES } from '@ade/core/input-limits';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { devicePartFromEnv } from './device-core-from-env.ts';
 import { decodeBody, type LambdaHandler } from './http.ts';
@@ -91,7 +92,11 @@ export function createAuthHandler(core: Pick<DeviceCore, 'webAuth' | 'options'>)
         };
       }
       if (method === 'GET') return await show(queryParameter(event.rawQueryString, 'user-identifier'));
-      const form = new URLSearchParams(decodeBody(event) ?? ''); // an HTML form: form encoding applies here
+      const body = decodeBody(event) ?? '';
+      // Refused before it is parsed: the form is a few hundred bytes, and nothing in a larger one is read.
+      if (Buffer.byteLength(body) > INPUT_LIMITS.signInFormBytes)
+        throw new EnrollmentRefusal(413, 'INPUT_TOO_LONG', TOO_LONG_MESSAGES.signInFormBytes);
+      const form = new URLSearchParams(body); // an HTML form: form encoding applies here
       const result = await core.webAuth.submit({
         discoveryId,
         sessionId,

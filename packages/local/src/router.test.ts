@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileRoutes } from './router.ts';
+import { compileRoutes, UndecodablePathError } from './router.ts';
 
 describe('route matching', () => {
   const match = compileRoutes([
@@ -17,5 +17,10 @@ describe('route matching', () => {
     expect(match('GET', '/mdm/enrollment/servicediscovery/a/b')).toBeNull();
     expect(match('GET', '/static/a/b/c.png')?.pathParameters).toEqual({ proxy: 'a/b/c.png' });
     expect(match('post', '/graphql.')).toBeNull();
+  });
+
+  it('refuses a path whose escapes do not decode, matched or not (API Gateway: 400)', () => {
+    expect(() => match('GET', '/mdm/enrollment/servicediscovery/%E0%A4%A')).toThrow(UndecodablePathError);
+    expect(() => match('GET', '/nowhere/%')).toThrow(UndecodablePathError);
   });
 });

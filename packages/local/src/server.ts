@@ -3,7 +3,7 @@
  * same Lambda handlers API Gateway would, through an API Gateway v2 event.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   routes as defaultRoutes,
@@ -14,7 +14,7 @@ import {
 } from '@ade/functions';
 import type { Context } from 'aws-lambda';
 import { BodyTooLargeError, readBody, toEvent, writeResult } from './apigw.ts';
-import { compileRoutes } from './router.ts';
+import { compileRoutes, UndecodablePathError } from './router.ts';
 
 export interface LocalServerOptions {
   port?: number;
@@ -28,6 +28,26 @@ export interface LocalServer {
   server: Server;
   url: string;
   close(): Promise<void>;
+}
+
+const JSON_TYPE = { 'content-type': 'application/json' } as const;
+
+/** The path of a request-target; one that is not a URL (`http://[::1/x`) is a bad request, as a bad escape. */
+function requestPath(target: string | undefined): string {
+  try {
+    return new URL(target ?? '/', 'http://localhost').pathname;
+  } catch {
+    throw new UndecodablePathError(target ?? '');
+  }
+}
+
+/** Ends the response with `status`, unless the handler's answer had already begun. */
+function answer(res: ServerResponse, status: number, body: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(status, JSON_TYPE).end(body);
 }
 
 function lambdaContext(name: string, requestId: string): Context {
@@ -62,14 +82,18 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     return handler;
   };
 
-  const server = createServer(async (req, res) => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    const found = match(req.method ?? 'GET', path);
-    if (!found) {
-      res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"Not Found"}');
-      return;
-    }
+  /**
+   * One request, start to end, inside one try: nothing a client sends (an undecodable path, a
+   * request-target that is not a URL, a body cut off half-way) or a handler throws may reach the
+   * event loop as an uncaught error and end `pnpm dev` (and DynamoDB Local with it).
+   */
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
+      const found = match(req.method ?? 'GET', requestPath(req.url));
+      if (!found) {
+        res.writeHead(404, JSON_TYPE).end('{"message":"Not Found"}');
+        return;
+      }
       const body = await readBody(req);
       const event = toEvent(req, body, found);
       const handler = await handlerFor(found.route.function);
@@ -81,17 +105,21 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         ),
       );
     } catch (error) {
-      if (error instanceof BodyTooLargeError) {
-        res
-          .writeHead(413, { 'content-type': 'application/json' })
-          .end('{"message":"Request Entity Too Large"}');
-        return;
-      }
+      if (error instanceof UndecodablePathError) return answer(res, 400, '{"message":"Bad Request"}');
+      if (error instanceof BodyTooLargeError)
+        return answer(res, 413, '{"message":"Request Entity Too Large"}');
+      if (req.destroyed && !req.complete) return void res.destroy(); // the client left; no one to answer
       // What API Gateway answers when a function throws.
       console.error(error);
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-      res.end('{"message":"Internal Server Error"}');
+      answer(res, 500, '{"message":"Internal Server Error"}');
     }
+  }
+
+  const server = createServer((req, res) => {
+    // A client that goes away mid-request makes these emit 'error'; with no listener that would throw.
+    req.on('error', () => {});
+    res.on('error', () => {});
+    serve(req, res).catch((error) => console.error('local runtime: request failed', error));
   });
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {

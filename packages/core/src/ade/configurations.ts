@@ -41,6 +41,7 @@ const setSchema = z.object({
       ),
   ),
   enabled: z.optional(z.boolean()),
+  requireAppleVerifiedDevice: z.optional(z.boolean()),
 });
 
 export interface SetConfigurationInput {
@@ -52,11 +53,16 @@ export interface SetConfigurationInput {
   passcode?: string | null;
   /** Left out: unchanged, and true for a new configuration (null is refused, like passcode's). */
   enabled?: boolean | null;
+  /**
+   * Refuse devices whose enrollment request is not signed by an identity of Apple's device PKI.
+   * Left out: unchanged, and false for a new configuration (null is refused).
+   */
+  requireAppleVerifiedDevice?: boolean | null;
 }
 
 /** Fields a "set" keeps when left out but cannot clear: null would be a mistake, said as one. */
 function refuseNull(input: SetConfigurationInput) {
-  const problems = (['passcode', 'enabled'] as const)
+  const problems = (['passcode', 'enabled', 'requireAppleVerifiedDevice'] as const)
     .filter((field) => input[field] === null)
     .map((field) => ({
       path: [field],
@@ -121,6 +127,7 @@ export function configurationOperations(
       ...input,
       passcode: input.passcode ?? undefined,
       enabled: input.enabled ?? undefined,
+      requireAppleVerifiedDevice: input.requireAppleVerifiedDevice ?? undefined,
     });
     const { domains, inputIndex } = normalizeDomains(parsed.domains);
     const policy = await policies.get(input.policyId);
@@ -141,6 +148,8 @@ export function configurationOperations(
       passcodeHash = unchanged ? existing!.passcodeHash : await hashPasscode(parsed.passcode!);
     }
     const enabled = parsed.enabled ?? existing?.enabled ?? true;
+    const requireAppleVerifiedDevice =
+      parsed.requireAppleVerifiedDevice ?? existing?.requireAppleVerifiedDevice === true;
     const actor = describeActor(useActor()).id;
 
     const taken = (offset: number, claimed: string[]) => (codes: TransactionItemCode[]) => {
@@ -164,6 +173,7 @@ export function configurationOperations(
         authMethod: parsed.authMethod,
         passcodeHash,
         enabled,
+        requireAppleVerifiedDevice,
         fallbackTokenIds: [],
         createdBy: actor,
       };
@@ -188,6 +198,7 @@ export function configurationOperations(
               domains,
               authMethod: item.authMethod,
               enabled,
+              requireAppleVerifiedDevice,
             },
           }),
         ],
@@ -207,7 +218,13 @@ export function configurationOperations(
 
     const added = domains.filter((d) => !existing.domains.includes(d));
     const removed = existing.domains.filter((d) => !domains.includes(d));
-    const next = { enrollmentType: parsed.enrollmentType, domains, authMethod: parsed.authMethod, enabled };
+    const next = {
+      enrollmentType: parsed.enrollmentType,
+      domains,
+      authMethod: parsed.authMethod,
+      enabled,
+      requireAppleVerifiedDevice,
+    };
     const same =
       added.length === 0 &&
       removed.length === 0 &&
@@ -215,6 +232,7 @@ export function configurationOperations(
       existing.enrollmentType === next.enrollmentType &&
       existing.authMethod === next.authMethod &&
       existing.enabled === enabled &&
+      (existing.requireAppleVerifiedDevice === true) === requireAppleVerifiedDevice &&
       existing.passcodeHash === passcodeHash;
     if (same) return { item: existing, enabledChanged: false };
     const { configurationId } = existing;

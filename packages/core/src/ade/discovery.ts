@@ -14,6 +14,7 @@
  */
 import { type DiscoverableConfiguration, type DiscoveryQuery, discoveryAnswer } from '../discovery/answer.ts';
 import type { AdeService } from '../entities/service.ts';
+import { INPUT_LIMITS } from '../input-limits.ts';
 import type { CoreOptions } from '../options.ts';
 import { discoveryAuditBuffer } from './discovery-audit.ts';
 import { parseDiscoveryId, sameDiscoveryId } from './discovery-id.ts';
@@ -23,6 +24,9 @@ export const DISCOVERY_CACHE_TTL_MS = 30_000;
 /** How long a cached configuration (or its absence) refuses devices before it is read again. */
 export const DISCOVERY_REFUSAL_TTL_MS = 5_000;
 const MAX_ENTRIES = 10_000;
+
+const bounded = (value: string | null | undefined, limit: number) =>
+  value != null && value.length <= limit ? value : null;
 
 export function discoveryOperations(service: AdeService, options: CoreOptions) {
   type Found = DiscoverableConfiguration & { tenantId: string; configurationId: string };
@@ -71,11 +75,16 @@ export function discoveryOperations(service: AdeService, options: CoreOptions) {
       const writing = audit.record({
         tenantId: config.tenantId,
         configurationId: config.configurationId,
-        userIdentifier: query.userIdentifier ?? null,
-        modelFamily: query.modelFamily ?? null,
+        // Only what fits its limit is kept: a refusal for length records no part of the value.
+        userIdentifier: bounded(query.userIdentifier, INPUT_LIMITS.userIdentifier),
+        modelFamily: bounded(query.modelFamily, INPUT_LIMITS.modelFamily),
         ...(answer.status === 200
           ? { outcome: 'SUCCESS', version: answer.body.Servers[0].Version }
-          : { outcome: 'FAILURE', reason: `${answer.reason}: ${answer.body.description}` }),
+          : {
+              outcome: 'FAILURE',
+              reasonCode: answer.reason,
+              reason: `${answer.reason}: ${answer.body.description}`,
+            }),
       });
       if (writing) await writing; // only the request that completes a batch waits for its write
       return answer;

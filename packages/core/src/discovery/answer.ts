@@ -5,6 +5,7 @@
  * redirect (hosting.ts), and ABM/ASM's fallback redirect on iOS/iPadOS 18.2, macOS 15.2, visionOS 2.2+
  * (docs/protocol/discovery.md#fallback-through-apple-business-manager). Pure: the caller looks the configuration up by discoveryId and turns this into HTTP.
  */
+import { INPUT_LIMITS, TOO_LONG_MESSAGES } from '../input-limits.ts';
 import { domainOfIdentifier } from './domains.ts';
 import { checkPublicUrl, discoveryVersion, type EnrollmentType, enrollmentBaseUrl } from './urls.ts';
 
@@ -85,6 +86,13 @@ export function discoveryAnswer(
       'NOT_AVAILABLE',
       'No enabled enrollment configuration answers at this address.',
       `Enrollment with a work or school account is not available right now. Try again later, or ${CONTACT_IT}.`,
+    );
+  }
+  if ((query.userIdentifier?.length ?? 0) > INPUT_LIMITS.userIdentifier) {
+    return refuse(
+      'IDENTIFIER_INVALID',
+      `The user-identifier is longer than ${INPUT_LIMITS.userIdentifier} characters.`,
+      TOO_LONG_MESSAGES.userIdentifier,
     );
   }
   const domain = query.userIdentifier ? domainOfIdentifier(query.userIdentifier) : null;

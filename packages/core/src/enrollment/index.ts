@@ -16,6 +16,7 @@ import type { Actor } from '../context.ts';
 import { discoveryUrl } from '../discovery/answer.ts';
 import type { AdeConfigurationItem, AdeService, EnrollmentTokenItem } from '../entities/service.ts';
 import type { CoreOptions } from '../options.ts';
+import { requestAuditBuffer } from '../request-audit.ts';
 import { EnrollmentRefusal } from './refusal.ts';
 import { newCsrfToken, newSessionId, readAccessToken, sha256 } from './tokens.ts';
 
@@ -46,6 +47,8 @@ export const deviceActor = (what: string): Actor => ({
 
 export function enrollmentOperations(service: AdeService, options: CoreOptions) {
   const { adeConfiguration, authSession, enrollmentToken, auditEvent } = service.entities;
+  // Challenges and refusals answer anyone who POSTs: counted and capped, not written one by one.
+  const requestAudit = requestAuditBuffer(service, { name: 'enrollment' });
 
   /** The enabled configuration a discovery id names, or a refusal devices understand. */
   async function configurationFor(
@@ -99,6 +102,30 @@ export function enrollmentOperations(service: AdeService, options: CoreOptions) 
   }
 
   /**
+   * An event of an unauthenticated request (a challenge, a refused body or token, a refused sign-in):
+   * through the request audit buffer (request-audit.ts), awaited only when it completes a batch.
+   */
+  async function auditRequest(
+    config: AdeConfigurationItem,
+    event: {
+      action: string;
+      outcome: 'SUCCESS' | 'FAILURE';
+      reasonCode?: string;
+      reason?: string;
+      who?: string | null;
+      details?: Record<string, unknown>;
+      sameAs?: readonly unknown[];
+    },
+  ) {
+    const writing = requestAudit.record({
+      tenantId: config.tenantId,
+      configurationId: config.configurationId,
+      ...event,
+    });
+    if (writing) await writing;
+  }
+
+  /**
    * Step 1 and 3: a device's enrollment request. Without a usable bearer it opens a session and
    * returns the challenge; with one it redeems the token (once) and returns what the profile needs.
    */
@@ -112,22 +139,36 @@ export function enrollmentOperations(service: AdeService, options: CoreOptions) 
     const { assertOsMinimum, parseEnrollRequest, platformFromProduct } = await apple();
     let request: EnrollRequest;
     try {
-      request = parseEnrollRequest(input.body);
+      // A body whose signature does not verify over its content (altered after signing) is refused
+      // like any malformed one: Apple's client halts on a plain 400 (docs/protocol/enrollment.md).
+      request = parseEnrollRequest(input.body, { requireValidSignature: true });
       assertOsMinimum(
         config.enrollmentType === 'USER' ? 'BYOD' : 'ADDE',
         platformFromProduct(request.product),
         request.version,
       );
+      if (config.requireAppleVerifiedDevice && !request.signature.chainReachesAppleDeviceCa)
+        throw new EnrollmentRefusal(
+          403,
+          'APPLE_VERIFICATION_REQUIRED',
+          'This device could not be verified as an Apple device, and your organisation enrolls only ' +
+            'verified devices. Contact your IT department.',
+        );
     } catch (error) {
       const refusal = EnrollmentRefusal.from(error);
-      await audit(config, 'enrollment.request', 'FAILURE', {}, refusal.message);
+      await auditRequest(config, {
+        action: 'enrollment.request',
+        outcome: 'FAILURE',
+        reasonCode: refusal.code,
+        reason: `${refusal.code}: ${refusal.message}`,
+      });
       throw refusal;
     }
+    /** What the request says about the device, counted with the events it leads to. */
     const device = {
       product: request.product,
       version: request.version,
-      signatureValid: request.signature.valid,
-      appleDeviceCa: request.signature.chainReachesAppleDeviceCa,
+      appleVerifiedDevice: request.signature.chainReachesAppleDeviceCa,
     };
     if (input.bearer) {
       const redeemed = await redeem(config, input.bearer);
@@ -142,13 +183,14 @@ export function enrollmentOperations(service: AdeService, options: CoreOptions) 
         );
         return { kind: 'redeemed', token: redeemed, config, request };
       }
-      await audit(
-        config,
-        'enrollment.tokenRefused',
-        'FAILURE',
-        device,
-        'unknown, expired, revoked or already used access token',
-      );
+      await auditRequest(config, {
+        action: 'enrollment.tokenRefused',
+        outcome: 'FAILURE',
+        reasonCode: 'TOKEN_REFUSED',
+        reason: 'unknown, expired, revoked or already used access token',
+        details: device,
+        sameAs: Object.values(device),
+      });
     }
     const sessionId = newSessionId();
     const csrf = newCsrfToken();
@@ -160,10 +202,18 @@ export function enrollmentOperations(service: AdeService, options: CoreOptions) 
         csrfHash: sha256(csrf),
         product: request.product,
         osVersion: request.version,
+        appleVerifiedDevice: device.appleVerifiedDevice,
         expiresAt: Math.floor(options.now().getTime() / 1000) + SESSION_TTL_SECONDS,
       })
       .go();
-    await audit(config, 'enrollment.challenge', 'SUCCESS', { ...device, sessionId });
+    // Counted per device kind, not per session: the sign-in that follows records the session, the person
+    // and these facts (web-auth.ts), and a flood of challenges is a count, not a table of them.
+    await auditRequest(config, {
+      action: 'enrollment.challenge',
+      outcome: 'SUCCESS',
+      details: device,
+      sameAs: Object.values(device),
+    });
     return {
       kind: 'challenge',
       url: `${discoveryUrl(options.publicUrl, config.discoveryId)}/auth/${sessionId}`,
@@ -207,7 +257,16 @@ export function enrollmentOperations(service: AdeService, options: CoreOptions) 
     return ok ? { ...token, redeemedAt } : null;
   }
 
-  return { configurationFor, enroll, redeem, audit };
+  return {
+    configurationFor,
+    enroll,
+    redeem,
+    audit,
+    auditRequest,
+    /** Writes the request audit events still waiting for their batch. */
+    flushAudit: () => requestAudit.flush(),
+    auditStats: () => requestAudit.stats(),
+  };
 }
 
 export type EnrollmentOperations = ReturnType<typeof enrollmentOperations>;

@@ -95,6 +95,7 @@ export function profileOperations(
             platform: platformFromProduct(request.product),
             product: request.product,
             buildVersion: request.version,
+            appleVerifiedDevice: request.signature.chainReachesAppleDeviceCa,
             topic: push.data!.topic,
             profileIssuedAt: now,
           })
@@ -112,6 +113,7 @@ export function profileOperations(
             managedAppleId: token.managedAppleId,
             product: request.product,
             version: request.version,
+            appleVerifiedDevice: request.signature.chainReachesAppleDeviceCa,
             configurationId: config.configurationId,
           },
         }),

@@ -12,6 +12,7 @@ import { auditPut } from '../audit.ts';
 import { runAs } from '../context.ts';
 import { domainOfIdentifier } from '../discovery/domains.ts';
 import type { AdeConfigurationItem, AdeService, AuthSessionItem, BrandingItem } from '../entities/service.ts';
+import { overLimit, TOO_LONG_MESSAGES } from '../input-limits.ts';
 import type { CoreOptions } from '../options.ts';
 import { commit } from '../transaction.ts';
 import { deviceActor, type EnrollmentOperations, TOKEN_REDEEM_SECONDS } from './index.ts';
@@ -58,6 +59,13 @@ export interface PageState {
   csrf: string;
 }
 
+/** A refusal for the first value over its limit (input-limits.ts), before anything else is done. */
+function refuseTooLong(values: Parameters<typeof overLimit>[0]) {
+  const name = overLimit(values);
+  if (name)
+    throw new EnrollmentRefusal(name === 'csrfToken' ? 403 : 400, 'INPUT_TOO_LONG', TOO_LONG_MESSAGES[name]);
+}
+
 export function webAuthOperations(
   service: AdeService,
   enrollment: EnrollmentOperations,
@@ -97,6 +105,7 @@ export function webAuthOperations(
     sessionId: string,
     userIdentifier: string | null,
   ): Promise<PageState> {
+    refuseTooLong({ userIdentifier }); // before any read: nothing of it is echoed or stored
     const { config, session } = await openSession(discoveryId, sessionId);
     const csrf = newCsrfToken();
     const key = { tenantId: config.tenantId, sessionId };
@@ -136,6 +145,12 @@ export function webAuthOperations(
     /** The client's address as the edge saw it (API Gateway's sourceIp); counted by sign-in-limits.ts. */
     sourceAddress?: string | null;
   }): Promise<{ location: string } | Retry> {
+    refuseTooLong({
+      userIdentifier: input.userIdentifier,
+      passcode: input.passcode,
+      csrfToken: input.csrfForm,
+    });
+    refuseTooLong({ csrfToken: input.csrfCookie });
     const { config, session } = await openSession(input.discoveryId, input.sessionId);
     const key = { tenantId: config.tenantId, sessionId: session.sessionId };
     if (
@@ -149,13 +164,13 @@ export function webAuthOperations(
     const user = input.userIdentifier?.trim() ?? '';
     const domain = domainOfIdentifier(user);
     if (!domain || !config.domains.includes(domain)) {
-      await enrollment.audit(
-        config,
-        'enrollment.authenticate',
-        'FAILURE',
-        { sessionId: session.sessionId },
-        "identifier outside the configuration's domains",
-      );
+      await enrollment.auditRequest(config, {
+        action: 'enrollment.authenticate',
+        outcome: 'FAILURE',
+        reasonCode: 'WRONG_ACCOUNT',
+        reason: "WRONG_ACCOUNT: identifier outside the configuration's domains",
+        who: user,
+      });
       throw new EnrollmentRefusal(
         403,
         'WRONG_ACCOUNT',
@@ -224,7 +239,15 @@ export function webAuthOperations(
             action: 'enrollment.authenticate',
             targetType: 'AdeConfiguration',
             targetId: config.configurationId,
-            details: { sessionId: session.sessionId, method: config.authMethod, managedAppleId: user },
+            details: {
+              sessionId: session.sessionId,
+              method: config.authMethod,
+              managedAppleId: user,
+              // The device facts of the request that opened the session (its challenge is only counted).
+              product: session.product,
+              version: session.osVersion,
+              appleVerifiedDevice: session.appleVerifiedDevice,
+            },
           }),
         ],
         () =>

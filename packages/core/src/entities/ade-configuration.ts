@@ -22,6 +22,8 @@ export const adeConfigurationEntity = (config: EntityConfig) =>
         /** scrypt hash of the enrollment passcode (PASSCODE only). */
         passcodeHash: { type: 'string' },
         enabled: { type: 'boolean', required: true, default: false },
+        /** Refuse enrollment requests whose signer does not chain to Apple's device CAs (off by default). */
+        requireAppleVerifiedDevice: { type: 'boolean', required: true, default: false },
         /** ADE tokens (tok_…) through which our discovery URL is registered with Apple. */
         fallbackTokenIds: { type: 'list', items: { type: 'string' }, required: true, default: () => [] },
         version: { type: 'number', required: true, default: 1 },

@@ -31,6 +31,12 @@ export const deviceEntity = (config: EntityConfig) =>
         modelName: { type: 'string' },
         osVersion: { type: 'string' },
         buildVersion: { type: 'string' },
+        /**
+         * The enrollment request that got the profile was signed by an identity whose chain reaches
+         * Apple's device CAs (@ade/apple device-chain.ts): plausibly a real Apple device, not proof
+         * of one. Unset on devices enrolled before it was recorded.
+         */
+        appleVerifiedDevice: { type: 'boolean' },
         enrollmentId: { type: 'string' },
         udid: { type: 'string' },
         serialNumber: { type: 'string' },

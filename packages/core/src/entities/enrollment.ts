@@ -20,6 +20,8 @@ export const authSessionEntity = (config: EntityConfig) =>
         state: { type: ['OPEN', 'COMPLETED'] as const, required: true, default: 'OPEN' },
         product: { type: 'string', readOnly: true },
         osVersion: { type: 'string', readOnly: true },
+        /** The request's signer chains to Apple's device CAs (@ade/apple device-chain.ts). */
+        appleVerifiedDevice: { type: 'boolean', readOnly: true },
         createdAt: timestamps.createdAt,
         expiresAt: { type: 'number', required: true, readOnly: true },
       },
