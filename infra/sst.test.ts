@@ -247,7 +247,11 @@ describe('the functions', () => {
         kms('GenerateDataKey', 'Decrypt'),
       ],
       discovery: [logs('discovery'), onTable('GetItem', 'BatchWriteItem')],
-      auth: [logs('auth'), onTable('GetItem', 'PutItem', 'UpdateItem'), kms('GenerateDataKey', 'Decrypt')],
+      auth: [
+        logs('auth'),
+        onTable('GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem'),
+        kms('GenerateDataKey', 'Decrypt'),
+      ],
       enroll: [
         logs('enroll'),
         onTable('GetItem', 'PutItem', 'UpdateItem'),

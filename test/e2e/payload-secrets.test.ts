@@ -131,11 +131,16 @@ describe('secrets in payloads', () => {
     payloadIds.wifi = await addPayload('com.apple.wifi.managed', WIFI);
     payloadIds.eap = await addPayload('com.apple.wifi.managed', EAP_WIFI);
     payloadIds.beta = await addPayload(SOFTWARE_UPDATE, BETA);
-    // Enrolled after: its first TokenUpdate queues them (delivery.reconcileDevice).
+    // Enrolled after: its first TokenUpdate queues them (delivery.reconcileDevice). Under a child
+    // policy, which inherits the payloads: a configuration has one enrollment type, and changing the
+    // parent's would reach discovery only when its cached answer expires.
+    const byodPolicyId = (
+      await asTenant(core(), f, () => core().policies.create({ parentId: policyId, name: 'Corp BYOD' }))
+    ).policyId;
     byod = (
       await enrollDevice(core(), server.url, f, {
         type: 'USER',
-        policyId,
+        policyId: byodPolicyId,
         topic,
         hardware: {
           body: readFileSync(ENROLL_CAPTURE_PATH),

@@ -3,7 +3,8 @@
  * mutations comes from the schema: a new mutation without a case here fails the first test.
  */
 
-import { encodeScopedId } from '@ade/core';
+import { decodeScopedId, encodeScopedId, SIGN_IN_LIMITS } from '@ade/core';
+import { counterKey, windowAt, windowEnd } from '@ade/core/enrollment/sign-in-limits';
 import { schema } from '@ade/graphql';
 import type { GraphQLObjectType } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -243,6 +244,32 @@ const cases: Record<string, Case> = {
     action: 'adeConfiguration.create',
     scope: 'tenant',
     run: async () => void (await newConfiguration()),
+  },
+  clearSignInLockout: {
+    action: 'adeConfiguration.signInLockoutCleared',
+    scope: 'tenant',
+    run: async () => {
+      const { configurationId } = await newConfiguration();
+      // A configuration locked as 60 wrong passcodes leave it (test/e2e/sign-in-limits.test.ts makes
+      // one the slow way), then cleared through the API.
+      const { id } = decodeScopedId('adeConfiguration', configurationId);
+      const window = windowAt(SIGN_IN_LIMITS, Date.now());
+      await core()
+        .service.entities.signInCounter.put({
+          ...counterKey(f.tenantId, id, window, 'CONFIGURATION', ''),
+          attempts: SIGN_IN_LIMITS.perConfiguration,
+          lastAttemptAt: Date.now(),
+          expiresAt: Math.floor(windowEnd(SIGN_IN_LIMITS, window) / 1000) + 3600,
+        })
+        .go();
+      const data = await gqlOk(
+        core(),
+        f.tenantAdminKey,
+        adeMutation('clearSignInLockout', ', scope: CONFIGURATION'),
+        { id: configurationId },
+      );
+      expect(data.clearSignInLockout.errors).toEqual([]);
+    },
   },
   enableAdeConfiguration: {
     action: 'adeConfiguration.enable',

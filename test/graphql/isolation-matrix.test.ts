@@ -69,6 +69,7 @@ function victimId(owner: string, name: string): string {
     return victim.tokenId;
   if (
     context.includes('adeconfiguration') ||
+    context.includes('signinlockout') ||
     context.includes('adefallback') ||
     context.includes('adebranding')
   ) {
