@@ -3,7 +3,9 @@
  * the tenant; the device is whoever signed the body (`Mdm-Signature`, SignMessage=true) with the
  * identity we issued at enrollment — its certificate's hash is the device id, so one GetItem finds
  * it and no id in the body is trusted on its own. The bearer, when sent, must be this enrollment's.
- * Then one transaction: the device's new state and the audit event. Two DynamoDB requests.
+ * Then one transaction: the device's new state and the audit event. Two DynamoDB requests. An ADDE
+ * Authenticate also claims its UDID in that transaction, retiring the record the device had before
+ * if it enrolled again without a CheckOut (reenrollment.ts, docs/protocol/mdm.md#re-enrollment).
  */
 import type { AuthenticateMessage, EnrollmentIdentity } from '@ade/apple';
 import { AppleProtocolError } from '@ade/apple/errors';
