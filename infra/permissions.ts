@@ -90,7 +90,7 @@ export const GRANTS: Record<string, Grants> = {
     indexes: true,
     kms: ['kms:GenerateDataKey', 'kms:Decrypt'],
     because:
-      "finds the device by its identity (GetItem), updates it and audits in one transaction; TokenUpdate seals the push token and, on enrollment, queues the policy chain's payloads (Query by policy on gsi1), signing profiles with the tenant's key (Decrypt); DeclarativeManagement reads the device's deployments and payloads and settles them (payloads/commands.ts); CheckOut retires its deployments and deletes its queued commands (payloads/delivery.ts)",
+      "finds the device by its identity (GetItem), updates it and audits in one transaction; an ADDE Authenticate claims its UDID there (PutItem) and, for a device that enrolled again, reads the claim and the old record (GetItem) and retires it (UpdateItem, enrollment/reenrollment.ts); TokenUpdate seals the push token and, on enrollment, queues the policy chain's payloads (Query by policy on gsi1), signing profiles with the tenant's key (Decrypt); DeclarativeManagement reads the device's deployments and payloads and settles them (payloads/commands.ts); CheckOut retires its deployments and deletes its queued commands (payloads/delivery.ts)",
   },
   connect: {
     dynamodb: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],

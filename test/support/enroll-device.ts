@@ -3,7 +3,9 @@
  * TokenUpdate, over HTTP against a local runtime serving `core`. The ADE configuration on `policyId`
  * is created (or reused: one per policy). `prepare` runs before TokenUpdate, so a device can be told
  * how to answer the commands the first push brings; `onPushToken` sees the token before TokenUpdate
- * is sent (register it with a fake APNs there).
+ * is sent (register it with a fake APNs there). `udid` makes an ADDE device enroll as a known one
+ * (a re-enrollment); otherwise each device gets a new UDID. `person` names the Managed Apple Account's
+ * local part (the same person enrolling again); otherwise each device gets a new person.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type Core, runAs } from '@ade/core';
@@ -28,6 +30,8 @@ export async function enrollDevice(
     topic: string;
     prepare?: (sim: DeviceSimulator) => void;
     onPushToken?: (tokenHex: string, sim: DeviceSimulator) => void;
+    udid?: string;
+    person?: string;
   },
 ): Promise<{ sim: DeviceSimulator; deviceId: string; user: string }> {
   const { type, policyId, hardware, topic } = options;
@@ -45,7 +49,7 @@ export async function enrollDevice(
   );
   const sim = new DeviceSimulator(serverUrl, hardware.body, hardware.family);
   options.prepare?.(sim);
-  const user = `${hardware.family.toLowerCase()}-${randomUUID().slice(0, 6)}@${domain}`;
+  const user = `${options.person ?? `${hardware.family.toLowerCase()}-${randomUUID().slice(0, 6)}`}@${domain}`;
   const discovered = await sim.discover(item.discoveryId, user);
   const baseUrl = discovered.body.Servers?.[0]?.BaseURL;
   if (!baseUrl)
@@ -54,7 +58,9 @@ export async function enrollDevice(
   await sim.signIn(/url="([^"]+)"/.exec(challenge.headers.get('www-authenticate')!)![1]!, user);
   sim.acceptProfile(Buffer.from(await (await sim.enroll(baseUrl)).arrayBuffer()));
   const identity =
-    type === 'USER' ? { EnrollmentID: randomUUID().toUpperCase() } : { UDID: randomUUID().toUpperCase() };
+    type === 'USER'
+      ? { EnrollmentID: randomUUID().toUpperCase() }
+      : { UDID: options.udid ?? randomUUID().toUpperCase() };
   const bearer = hardware.family !== 'Mac'; // the macOS device channel sends no bearer
   const authenticated = await sim.checkIn(
     {
@@ -81,5 +87,13 @@ export async function enrollDevice(
     .go({
       pages: 'all',
     });
-  return { sim, deviceId: data.find((d) => d.managedAppleId === user)!.deviceId, user };
+  // This enrollment's record: the person's, with its identifier, still enrolled (a person may enroll
+  // again, and a UDID's earlier record is retired by its re-enrollment).
+  const enrolled = data.find(
+    (d) =>
+      d.managedAppleId === user &&
+      d.status === 'ENROLLED' &&
+      ('EnrollmentID' in identity ? d.enrollmentId === identity.EnrollmentID : d.udid === identity.UDID),
+  );
+  return { sim, deviceId: enrolled!.deviceId, user };
 }

@@ -80,6 +80,15 @@ DeviceRef.implement({
     enrolledAt: t.expose('enrolledAt', { type: 'DateTime', nullable: true }),
     lastCheckInAt: t.expose('lastCheckInAt', { type: 'DateTime', nullable: true }),
     unenrolledAt: t.expose('unenrolledAt', { type: 'DateTime', nullable: true }),
+    replacedBy: t.field({
+      type: DeviceRef,
+      nullable: true,
+      description:
+        'ADDE: the record this device enrolled again as (same UDID, no CheckOut in between); this one ' +
+        'was unenrolled then. Null otherwise.',
+      resolve: (d, _args, ctx) =>
+        d.replacedBy ? ctx.inTenant(d.tenantId, () => ctx.core.devices.get(d.replacedBy!)) : null,
+    }),
     pushError: t.exposeString('pushError', {
       nullable: true,
       description:

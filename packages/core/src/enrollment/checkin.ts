@@ -3,7 +3,9 @@
  * the tenant; the device is whoever signed the body (`Mdm-Signature`, SignMessage=true) with the
  * identity we issued at enrollment — its certificate's hash is the device id, so one GetItem finds
  * it and no id in the body is trusted on its own. The bearer, when sent, must be this enrollment's.
- * Then one transaction: the device's new state and the audit event. Two DynamoDB requests.
+ * Then one transaction: the device's new state and the audit event. Two DynamoDB requests. An ADDE
+ * Authenticate also claims its UDID in that transaction, retiring the record the device had before
+ * if it enrolled again without a CheckOut (reenrollment.ts, docs/protocol/mdm.md#re-enrollment).
  */
 import type { AuthenticateMessage, EnrollmentIdentity } from '@ade/apple';
 import { AppleProtocolError } from '@ade/apple/errors';
@@ -16,6 +18,7 @@ import type { CoreOptions } from '../options.ts';
 import type { DeliveryOperations } from '../payloads/delivery.ts';
 import { commit } from '../transaction.ts';
 import { deviceActor } from './index.ts';
+import { type CheckInWrite, REPLACED_REASON, reenrollmentOperations } from './reenrollment.ts';
 import { readAccessToken, sameSecret } from './tokens.ts';
 import { deviceIdFor } from './urls.ts';
 
@@ -51,6 +54,7 @@ export const UNRECOGNIZED: MdmResponse = {
 
 export function checkinOperations(service: AdeService, options: CoreOptions, delivery: DeliveryOperations) {
   const { device } = service.entities;
+  const reenrollment = reenrollmentOperations(service);
 
   /** The device that signed `body`, if it is an enrollment of this tenant. */
   async function signedDevice(
@@ -147,22 +151,34 @@ export function checkinOperations(service: AdeService, options: CoreOptions, del
       default:
         return plain(400, `${message.MessageType} is not supported by this server.`);
     }
-    await runAs(deviceActor(current.managedAppleId), () =>
-      commit(service, (e) => [
-        e.device
-          .patch(key)
-          .set({ ...changes, lastCheckInAt: now })
-          .add({ version: 1 })
-          .commit(),
-        auditPut(e, {
-          scope: { tenantId: current.tenantId },
-          action: `checkin.${message.MessageType}`,
-          targetType: 'Device',
-          targetId: current.deviceId,
-          details: { managedAppleId: current.managedAppleId, status: changes.status ?? current.status },
-        }),
-      ]),
-    );
+    const write: CheckInWrite = (extra, explain) =>
+      runAs(deviceActor(current.managedAppleId), () =>
+        commit(
+          service,
+          (e) => [
+            e.device
+              .patch(key)
+              .set({ ...changes, lastCheckInAt: now })
+              .add({ version: 1 })
+              .commit(),
+            auditPut(e, {
+              scope: { tenantId: current.tenantId },
+              action: `checkin.${message.MessageType}`,
+              targetType: 'Device',
+              targetId: current.deviceId,
+              details: { managedAppleId: current.managedAppleId, status: changes.status ?? current.status },
+            }),
+            ...extra(e),
+          ],
+          (codes) => explain(codes.slice(2)),
+        ),
+      );
+    // An ADDE Authenticate claims its UDID, retiring the record the device had before, if any.
+    let replaced: DeviceItem | null = null;
+    if (message.MessageType === 'Authenticate' && message.identity.enrollmentType === 'ADDE')
+      replaced = await reenrollment.claimUdid(current, message.identity.udid, now, write);
+    else await write(nothingMore, () => undefined);
+    if (replaced) await delivery.retireDevice(replaced, REPLACED_REASON);
     // Enrollment just completed: queue what the device's policy holds for it. Left: retire it.
     if (changes.status === 'ENROLLED' && current.status !== 'ENROLLED')
       await delivery.reconcileDevice({ ...current, ...changes } as DeviceItem);
@@ -183,6 +199,8 @@ export function checkinOperations(service: AdeService, options: CoreOptions, del
     },
   };
 }
+
+const nothingMore = () => [];
 
 /**
  * Why a message's identity (EnrollmentID for BYOD, UDID for ADDE) is not the enrollment that signed

@@ -50,6 +50,8 @@ export const deviceEntity = (config: EntityConfig) =>
         enrolledAt: { type: 'string' },
         lastCheckInAt: { type: 'string' },
         unenrolledAt: { type: 'string' },
+        /** Set when the device enrolled again (same UDID) and this record was retired for that one. */
+        replacedBy: { type: 'string' },
         version: { type: 'number', required: true, default: 1 },
         ...timestamps,
       },

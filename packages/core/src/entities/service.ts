@@ -16,6 +16,7 @@ import { policyEntity } from './policy.ts';
 import { signInCounterEntity } from './sign-in-counter.ts';
 import { tenantEntity } from './tenant.ts';
 import { deploymentSecretEntity, pushCertificateEntity, tenantPkiEntity } from './tenant-pki.ts';
+import { udidClaimEntity } from './udid-claim.ts';
 
 export function createService(db: DocumentDatabase) {
   const config = { table: db.tableName, client: db.document };
@@ -39,6 +40,7 @@ export function createService(db: DocumentDatabase) {
       pushCertificate: pushCertificateEntity(config),
       deploymentSecret: deploymentSecretEntity(config),
       device: deviceEntity(config),
+      udidClaim: udidClaimEntity(config),
       payload: payloadEntity(config),
       deployment: deploymentEntity(config),
       deploymentCounter: deploymentCounterEntity(config),

@@ -584,10 +584,14 @@ export function deliveryOperations(
   }
 
   /**
-   * A device left management (unenrolled by an admin, or its CheckOut): its deployments become
-   * REMOVED (so a policy's summary counts only devices that are managed) and its queue is emptied.
+   * A device left management (unenrolled by an admin, its CheckOut, or replaced by its own new
+   * enrollment): its deployments become REMOVED (so a policy's summary counts only devices that are
+   * managed), with `reason`, and its queue is emptied.
    */
-  async function retireDevice(target: Pick<DeviceItem, 'tenantId' | 'deviceId'>): Promise<void> {
+  async function retireDevice(
+    target: Pick<DeviceItem, 'tenantId' | 'deviceId'>,
+    reason = 'The device left management.',
+  ): Promise<void> {
     const { tenantId, deviceId } = target;
     const [{ data: deployments }, { data: queued }] = await Promise.all([
       deployment.query.byDevice({ tenantId, deviceId }).go({ pages: 'all' }),
@@ -606,7 +610,7 @@ export function deliveryOperations(
           kind: d.payloadKind,
         },
         previous: d,
-        next: { state: 'REMOVED', reason: 'The device left management.' },
+        next: { state: 'REMOVED', reason },
       }));
     const settled = new Set(transitions.map((t) => t.previous?.commandId).filter(Boolean));
     const orphans = queued.filter((c) => !settled.has(c.commandId));
