@@ -49,9 +49,11 @@ import { localHandlers, wireDeviceCore } from '../../test/support/handlers.ts';
 import type { BenchDevice, ClientMessage, Phase, PhaseJob, PhaseRun } from './checkin-devices.ts';
 import {
   environment,
+  kmsRequestsSince,
   percentile,
   processTreeCpuSeconds,
   round,
+  runWithDeadline,
   table,
   verdict,
   writeResult,
@@ -77,15 +79,6 @@ const config = {
   secrets: process.argv.includes('--secrets'),
 };
 
-/** KMS requests by operation since `from` (an index into the fake's log). */
-function kmsSince(kms: FakeKms, from: number): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const r of kms.requests.slice(from)) {
-    const op = r.target.replace('TrentService.', '');
-    out[op] = (out[op] ?? 0) + 1;
-  }
-  return out;
-}
 const system: Actor = { kind: 'system', role: 'ADMIN', name: 'bench' };
 
 // ---------------------------------------------------------------- the client process
@@ -238,7 +231,7 @@ async function counted(
   return {
     requests: core.db.requests.total(),
     byCommand: { ...core.db.requests.byCommand },
-    kms: kmsSince(kms, kmsFrom),
+    kms: kmsRequestsSince(kms, kmsFrom),
     body: text,
   };
 }
@@ -348,7 +341,7 @@ async function loadPhase(
       perMessage: round(requests / messages, 2),
       byCommand: { ...core.db.requests.byCommand },
     },
-    kms: kmsSince(kms, kmsFrom),
+    kms: kmsRequestsSince(kms, kmsFrom),
     serverCpuMsPerMessage: round((serverCpuSeconds * 1000) / messages, 3),
     serverCpuSeconds: round(serverCpuSeconds, 2),
     dynamoLocalCpuSeconds:
@@ -502,9 +495,4 @@ async function main() {
   }
 }
 
-const deadline = setTimeout(() => {
-  console.error(`bench:checkin did not finish within ${DEADLINE_MS / 60_000} minutes`);
-  process.exit(1);
-}, DEADLINE_MS);
-deadline.unref();
-await main();
+await runWithDeadline('bench:checkin', DEADLINE_MS, main);

@@ -127,3 +127,30 @@ export function processTreeCpuSeconds(pid: number | undefined): number | null {
     return null;
   }
 }
+
+/**
+ * Runs a benchmark's `main`, ending the process with an error if it is still running after
+ * `deadlineMs` (a stuck request or a child that never answers must not hang CI or a shell).
+ */
+export async function runWithDeadline(name: string, deadlineMs: number, main: () => Promise<void>) {
+  const deadline = setTimeout(() => {
+    console.error(`${name}: still running after ${deadlineMs / 60_000} min, giving up`);
+    process.exit(1);
+  }, deadlineMs);
+  deadline.unref();
+  try {
+    await main();
+  } finally {
+    clearTimeout(deadline);
+  }
+}
+
+/** KMS requests by operation (`GenerateDataKey`, `Decrypt`…) in a KMS fake's log since index `from`. */
+export function kmsRequestsSince(kms: { requests: { target: string }[] }, from: number) {
+  const byOperation: Record<string, number> = {};
+  for (const { target } of kms.requests.slice(from)) {
+    const operation = target.replace('TrentService.', '');
+    byOperation[operation] = (byOperation[operation] ?? 0) + 1;
+  }
+  return byOperation;
+}

@@ -30,7 +30,7 @@ import { makePushCertificate } from '../../test/support/apple.ts';
 import { signedEnrollBody } from '../../test/support/device-simulator.ts';
 import { enrollDevice } from '../../test/support/enroll-device.ts';
 import { localHandlers, wireDeviceCore } from '../../test/support/handlers.ts';
-import { environment, round, table, verdict, writeResult } from './common.ts';
+import { environment, kmsRequestsSince, round, table, verdict, writeResult } from './common.ts';
 
 const FLEET = Number(process.env.BENCH_FLEET ?? 10_000);
 
@@ -69,16 +69,6 @@ async function addDevices(core: Core, tenantId: string, policyId: string, count:
   for (let i = 0; i < items.length; i += 25)
     await core.service.entities.device.put(items.slice(i, i + 25)).go();
   await core.service.entities.policy.patch({ tenantId, policyId }).add({ deviceCount: count }).go();
-}
-
-/** KMS requests by operation since `from` (an index into the fake's log). */
-function kmsSince(kms: FakeKms, from: number): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const r of kms.requests.slice(from)) {
-    const op = r.target.replace('TrentService.', '');
-    out[op] = (out[op] ?? 0) + 1;
-  }
-  return out;
 }
 
 export async function runDeliveryBench() {
@@ -333,7 +323,7 @@ async function fanOut(
     devicesPerSecond: round(FLEET / (ms / 1000)),
     requests,
     byCommand: { ...core.db.requests.byCommand },
-    kms: kmsSince(kms, kmsFrom),
+    kms: kmsRequestsSince(kms, kmsFrom),
     perDevice: { ms: round(ms / FLEET, 3), requests: round(requests / FLEET, 2) },
     commandBytes: await commandBytes(core, tenantId, first.deviceId, payloadId),
   };
@@ -383,7 +373,7 @@ async function commandRound(
           step: label,
           requests: core.db.requests.total(),
           byCommand: { ...core.db.requests.byCommand },
-          kms: kmsSince(kms, kmsFrom),
+          kms: kmsRequestsSince(kms, kmsFrom),
           ms,
         });
       return response;

@@ -39,6 +39,7 @@ import {
   percentile,
   processTreeCpuSeconds,
   round,
+  runWithDeadline,
   summarize,
   table,
   verdict,
@@ -885,13 +886,4 @@ async function main() {
   }
 }
 
-const deadline = setTimeout(() => {
-  console.error(`enrollment bench: still running after ${DEADLINE_MS / 60_000} min, giving up`);
-  process.exit(1);
-}, DEADLINE_MS);
-deadline.unref();
-try {
-  await main();
-} finally {
-  clearTimeout(deadline);
-}
+await runWithDeadline('bench:enroll', DEADLINE_MS, main);

@@ -31,7 +31,7 @@ import { type LocalServer, startLocalServer } from '@ade/local/server';
 import { ensureTable } from '@ade/local/table';
 import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { localHandlers, wireDeviceCore } from '../../test/support/handlers.ts';
-import { environment, round, summarize, table, writeResult } from './common.ts';
+import { environment, round, runWithDeadline, summarize, table, writeResult } from './common.ts';
 
 const TABLE_NAME = 'ade-bench-flood';
 const PUBLIC_URL = 'https://mdm.bench.example';
@@ -346,13 +346,4 @@ async function main() {
   }
 }
 
-const deadline = setTimeout(() => {
-  console.error(`flood bench: still running after ${DEADLINE_MS / 60_000} min, giving up`);
-  process.exit(1);
-}, DEADLINE_MS);
-deadline.unref();
-try {
-  await main();
-} finally {
-  clearTimeout(deadline);
-}
+await runWithDeadline('bench:flood', DEADLINE_MS, main);

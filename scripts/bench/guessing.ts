@@ -50,7 +50,7 @@ import { type DynamoLocal, startDynamoLocal } from '@ade/local/dynamodb-local';
 import { type LocalServer, startLocalServer } from '@ade/local/server';
 import { ensureTable } from '@ade/local/table';
 import { localHandlers } from '../../test/support/handlers.ts';
-import { environment, round, summarize, table, writeResult } from './common.ts';
+import { environment, round, runWithDeadline, summarize, table, writeResult } from './common.ts';
 
 const TABLE_NAME = 'ade-bench-guessing';
 const PUBLIC_URL = 'https://mdm.bench.example';
@@ -578,13 +578,4 @@ async function main() {
   }
 }
 
-const deadline = setTimeout(() => {
-  console.error(`guessing bench: still running after ${DEADLINE_MS / 60_000} min, giving up`);
-  process.exit(1);
-}, DEADLINE_MS);
-deadline.unref();
-try {
-  await main();
-} finally {
-  clearTimeout(deadline);
-}
+await runWithDeadline('bench:guessing', DEADLINE_MS, main);
