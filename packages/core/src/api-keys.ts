@@ -20,7 +20,7 @@ import { authorize } from './authz.ts';
 import { type Actor, describeActor, type Role, useActor, useTenant } from './context.ts';
 import type { AdeService, ApiKeyItem } from './entities/service.ts';
 import { AppError } from './errors.ts';
-import { parseId } from './ids.ts';
+import { isIdOf, parseId } from './ids.ts';
 import { type PageArgs, paginate } from './pagination.ts';
 import { authorizeInTenant, type Tenancy } from './tenancy.ts';
 import { commit, failedAt, type TxEntities } from './transaction.ts';
@@ -146,7 +146,7 @@ export function apiKeyOperations(service: AdeService, tenancy: Tenancy) {
     return paginate(
       args,
       (item: ApiKeyItem) => item.keyId,
-      (value) => /^key_[0-9A-HJKMNP-TV-Z]{26}$/.test(value),
+      (value) => isIdOf('apiKey', value),
       async (after, limit) => {
         const query = apiKey.query.byOwner({ partition });
         const { data } = await (after ? query.gt({ keyId: after }) : query).go({ limit });

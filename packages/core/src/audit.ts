@@ -10,7 +10,7 @@ import { type Actor, describeActor, useActor, useRequestId } from './context.ts'
 import { AUDIT_RETENTION_SECONDS } from './entities/audit-event.ts';
 import { partitions } from './entities/common.ts';
 import type { AdeService, AuditEventItem } from './entities/service.ts';
-import { newId, parseId } from './ids.ts';
+import { isIdOf, newId, parseId } from './ids.ts';
 import { type PageArgs, paginate } from './pagination.ts';
 import { authorizeInTenant } from './tenancy.ts';
 import type { TxEntities } from './transaction.ts';
@@ -129,7 +129,7 @@ export function auditOperations(service: AdeService) {
     return paginate(
       args,
       (item: AuditEventItem) => item.eventId,
-      (value) => /^aud_[0-9A-HJKMNP-TV-Z]{26}$/.test(value),
+      (value) => isIdOf('auditEvent', value),
       async (after, limit) => {
         const query = auditEvent.query.byScope({ partition });
         const ranged = after ? query.lt({ eventId: after }) : query;

@@ -6,6 +6,7 @@
 import { auditPut } from './audit.ts';
 import type { AdeService, DeviceItem } from './entities/service.ts';
 import { AppError } from './errors.ts';
+import { isIdOf } from './ids.ts';
 import { type PageArgs, paginate } from './pagination.ts';
 import type { DeliveryOperations } from './payloads/delivery.ts';
 import { catalog, targetOf } from './payloads/targets.ts';
@@ -22,14 +23,12 @@ export interface DeviceFilter {
   osVersion?: string | null;
 }
 
-const DEVICE_ID = /^dev_[0-9A-HJKMNP-TV-Z]{26}$/;
-
 export function deviceOperations(service: AdeService, policies: PolicyReads, delivery: DeliveryOperations) {
   const { device } = service.entities;
 
   async function get(deviceId: string): Promise<DeviceItem> {
     const tenantId = authorizeInTenant('policy:read');
-    const item = DEVICE_ID.test(deviceId) ? (await device.get({ tenantId, deviceId }).go()).data : null;
+    const item = isIdOf('device', deviceId) ? (await device.get({ tenantId, deviceId }).go()).data : null;
     if (!item) throw AppError.notFound(`Device ${deviceId}`);
     return item;
   }
@@ -39,7 +38,7 @@ export function deviceOperations(service: AdeService, policies: PolicyReads, del
     return paginate(
       args,
       (item: DeviceItem) => item.deviceId,
-      (value) => DEVICE_ID.test(value),
+      (value) => isIdOf('device', value),
       async (after, limit) => {
         const base = filter.policyId
           ? device.query.byPolicy({ tenantId, policyId: filter.policyId })

@@ -96,10 +96,16 @@ export function isUlid(value: string): boolean {
   return ULID_PATTERN.test(value);
 }
 
+/** Whether `value` has the shape of an id of `kind` (`pol_` and a ULID): checked before any read. */
+export function isIdOf(kind: EntityKind, value: string): boolean {
+  const prefix = `${prefixes[kind]}_`;
+  return value.startsWith(prefix) && isUlid(value.slice(prefix.length));
+}
+
 /** Checks that `value` is an id of `kind` and returns it; a typed INVALID_ID error otherwise. */
 export function parseId(kind: EntityKind, value: string): string {
-  const prefix = `${prefixes[kind]}_`;
-  if (!value.startsWith(prefix) || !isUlid(value.slice(prefix.length))) {
+  if (!isIdOf(kind, value)) {
+    const prefix = `${prefixes[kind]}_`;
     throw new AppError('validation', 'INVALID_ID', `"${truncate(value)}" is not a ${kind} id (${prefix}…).`);
   }
   return value;

@@ -8,7 +8,7 @@ import { describeActor, memo, useActor } from './context.ts';
 import { partitions } from './entities/common.ts';
 import type { AdeService, PartnerItem } from './entities/service.ts';
 import { AppError } from './errors.ts';
-import { newId, parseId } from './ids.ts';
+import { isIdOf, newId, parseId } from './ids.ts';
 import { type PageArgs, paginate } from './pagination.ts';
 import { commit } from './transaction.ts';
 import { nameSchema, parseInput } from './validation.ts';
@@ -70,7 +70,7 @@ export function partnerOperations(service: AdeService) {
       return paginate(
         args,
         (item: PartnerItem) => item.partnerId,
-        (value) => /^ptn_[0-9A-HJKMNP-TV-Z]{26}$/.test(value),
+        (value) => isIdOf('partner', value),
         async (after, limit) => {
           const query = partner.query.all({});
           const { data } = await (after ? query.gt({ partnerId: after }) : query).go({ limit });

@@ -5,7 +5,7 @@ import { authorize } from './authz.ts';
 import { describeActor, useActor } from './context.ts';
 import type { AdeService, TenantItem } from './entities/service.ts';
 import { AppError } from './errors.ts';
-import { newId, parseId } from './ids.ts';
+import { isIdOf, newId, parseId } from './ids.ts';
 import { type PageArgs, paginate } from './pagination.ts';
 import type { Tenancy } from './tenancy.ts';
 import { commit, failedAt } from './transaction.ts';
@@ -115,7 +115,7 @@ export function tenantOperations(service: AdeService, tenancy: Tenancy) {
       return paginate(
         args,
         (item: TenantItem) => item.tenantId,
-        (value) => /^ten_[0-9A-HJKMNP-TV-Z]{26}$/.test(value),
+        (value) => isIdOf('tenant', value),
         async (after, limit) => {
           const query = tenant.query.byPartner({ partnerId });
           const { data } = await (after ? query.gt({ tenantId: after }) : query).go({ limit });

@@ -11,7 +11,7 @@ import { describeActor, useActor } from '../context.ts';
 import { normalizeDomain } from '../discovery/domains.ts';
 import type { AdeConfigurationItem, AdeService } from '../entities/service.ts';
 import { AppError } from '../errors.ts';
-import { newId } from '../ids.ts';
+import { isIdOf, newId } from '../ids.ts';
 import type { PolicyReads } from '../policies/tree.ts';
 import { authorizeInTenant } from '../tenancy.ts';
 import { commit, failedAt, type TxEntities } from '../transaction.ts';
@@ -83,7 +83,7 @@ export function configurationOperations(
 
   async function get(configurationId: string): Promise<AdeConfigurationItem> {
     const tenantId = authorizeInTenant('ade:read');
-    const item = /^cfg_[0-9A-HJKMNP-TV-Z]{26}$/.test(configurationId)
+    const item = isIdOf('adeConfiguration', configurationId)
       ? (await adeConfiguration.get({ tenantId, configurationId }).go()).data
       : null;
     if (!item) throw AppError.notFound(`ADE configuration ${configurationId}`);

@@ -11,7 +11,7 @@ import { auditPut } from '../audit.ts';
 import { describeActor, useActor } from '../context.ts';
 import type { AdeService, AdeTokenItem } from '../entities/service.ts';
 import { AppError } from '../errors.ts';
-import { newId } from '../ids.ts';
+import { isIdOf, newId } from '../ids.ts';
 import type { CoreOptions } from '../options.ts';
 import type { PolicyReads } from '../policies/tree.ts';
 import type { SealedSecret } from '../secrets/key-management.ts';
@@ -21,7 +21,6 @@ import { nameSchema, parseInput } from '../validation.ts';
 import { describeAppleFailure } from './apple-errors.ts';
 
 const UNASSIGNED = '-';
-const TOKEN_ID = /^tok_[0-9A-HJKMNP-TV-Z]{26}$/;
 
 export type TokenCredentials = Pick<
   ServerToken,
@@ -34,7 +33,7 @@ export function tokenOperations(service: AdeService, policies: PolicyReads, opti
 
   async function get(tokenId: string): Promise<AdeTokenItem> {
     const tenantId = authorizeInTenant('ade:read');
-    const item = TOKEN_ID.test(tokenId) ? (await adeToken.get({ tenantId, tokenId }).go()).data : null;
+    const item = isIdOf('adeToken', tokenId) ? (await adeToken.get({ tenantId, tokenId }).go()).data : null;
     if (!item) throw AppError.notFound(`ADE token ${tokenId}`);
     return item;
   }

@@ -30,6 +30,7 @@ import type {
   DeviceItem,
   PayloadItem,
 } from '../entities/service.ts';
+import { isUlid } from '../ids.ts';
 import type { CoreOptions } from '../options.ts';
 import type { KeyManagement, SealedSecret } from '../secrets/key-management.ts';
 import { commit } from '../transaction.ts';
@@ -80,7 +81,7 @@ export function commandOperations(service: AdeService, options: CoreOptions, sig
 
     const settled =
       queue.find((c) => c.commandId === result.CommandUUID) ??
-      (result.CommandUUID && /^[0-9A-HJKMNP-TV-Z]{26}$/.test(result.CommandUUID)
+      (result.CommandUUID && isUlid(result.CommandUUID)
         ? (await command.get({ tenantId, deviceId, commandId: result.CommandUUID }).go()).data
         : null);
     const rest = queue.filter((c) => c.commandId !== settled?.commandId);

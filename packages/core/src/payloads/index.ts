@@ -10,7 +10,7 @@ import { describeActor, useActor } from '../context.ts';
 import { DEPLOYMENT_STATES, type DeploymentState } from '../entities/deployment.ts';
 import type { AdeService, DeploymentCounterItem, DeploymentItem, PayloadItem } from '../entities/service.ts';
 import { AppError, type ErrorCode } from '../errors.ts';
-import { newId } from '../ids.ts';
+import { isIdOf, newId } from '../ids.ts';
 import type { CoreOptions } from '../options.ts';
 import { type PageArgs, paginate } from '../pagination.ts';
 import type { PolicyReads } from '../policies/tree.ts';
@@ -29,9 +29,6 @@ import {
 } from './secret-values.ts';
 import { catalog, REPORTED_TARGETS, type TargetEnrollment, type TargetPlatform } from './targets.ts';
 
-const PAYLOAD_ID = /^pld_[0-9A-HJKMNP-TV-Z]{26}$/;
-const DEVICE_ID = /^dev_[0-9A-HJKMNP-TV-Z]{26}$/;
-const ROLLOUT_ID = /^rol_[0-9A-HJKMNP-TV-Z]{26}$/;
 /** Settings larger than this cannot travel in one command item alongside their signature. */
 export const MAX_SETTINGS_BYTES = 64 * 1024;
 /** A mutation carries its rollout this far itself; the rest continues from the cursor (rollouts.resume). */
@@ -155,7 +152,7 @@ export function payloadOperations(
 
   async function get(payloadId: string): Promise<PayloadItem> {
     const tenantId = authorizeInTenant('policy:read');
-    const item = PAYLOAD_ID.test(payloadId) ? (await payload.get({ tenantId, payloadId }).go()).data : null;
+    const item = isIdOf('payload', payloadId) ? (await payload.get({ tenantId, payloadId }).go()).data : null;
     if (!item) throw AppError.notFound(`Payload ${payloadId}`);
     return item;
   }
@@ -365,9 +362,9 @@ export function payloadOperations(
     return paginate(
       args,
       (d: DeploymentItem) => d.deviceId,
-      (value) => DEVICE_ID.test(value),
+      (value) => isIdOf('device', value),
       async (after, limit) => {
-        if (!PAYLOAD_ID.test(payloadId)) return [];
+        if (!isIdOf('payload', payloadId)) return [];
         const query = deployment.query.byPayload({ tenantId, payloadId, state });
         return (await (after ? query.gt({ deviceId: after }) : query).go({ limit })).data;
       },
@@ -380,9 +377,9 @@ export function payloadOperations(
     return paginate(
       args,
       (d: DeploymentItem) => d.payloadId,
-      (value) => PAYLOAD_ID.test(value),
+      (value) => isIdOf('payload', value),
       async (after, limit) => {
-        if (!DEVICE_ID.test(deviceId)) return [];
+        if (!isIdOf('device', deviceId)) return [];
         const query = deployment.query.byDevice({ tenantId, deviceId });
         return (await (after ? query.gt({ payloadId: after }) : query).go({ limit })).data;
       },
@@ -392,7 +389,7 @@ export function payloadOperations(
   /** Carries unfinished work of a rollout forward (scripts, the worker, tests). */
   async function resumeRollout(rolloutId: string, limits: { maxBatches?: number } = {}) {
     const tenantId = authorizeInTenant('policy:write');
-    const found = ROLLOUT_ID.test(rolloutId)
+    const found = isIdOf('rollout', rolloutId)
       ? (await service.entities.rollout.get({ tenantId, rolloutId }).go()).data
       : null;
     if (!found) throw AppError.notFound(`Rollout ${rolloutId}`);

@@ -4,13 +4,12 @@
 import { memo } from '../context.ts';
 import type { AdeService, PolicyItem } from '../entities/service.ts';
 import { AppError } from '../errors.ts';
+import { isIdOf } from '../ids.ts';
 import { type PageArgs, paginate } from '../pagination.ts';
 import { authorizeInTenant } from '../tenancy.ts';
 
 /** Deepest level a policy may sit at (root = 0). Bounds the ancestor checks a move puts in its transaction. */
 export const MAX_DEPTH = 40;
-
-const POLICY_ID = /^pol_[0-9A-HJKMNP-TV-Z]{26}$/;
 
 export function policyReads(service: AdeService) {
   const { policy } = service.entities;
@@ -25,7 +24,7 @@ export function policyReads(service: AdeService) {
 
   async function get(policyId: string): Promise<PolicyItem> {
     const tenantId = authorizeInTenant('policy:read');
-    if (!POLICY_ID.test(policyId)) throw AppError.notFound(`Policy ${policyId}`);
+    if (!isIdOf('policy', policyId)) throw AppError.notFound(`Policy ${policyId}`);
     const item = await load(tenantId, policyId);
     if (!item) throw AppError.notFound(`Policy ${policyId}`);
     return item;
@@ -34,7 +33,7 @@ export function policyReads(service: AdeService) {
   /** Many policies in one BatchGetItem per 100 ids; missing ones are null, in input order. */
   async function getMany(policyIds: readonly string[]): Promise<(PolicyItem | null)[]> {
     const tenantId = authorizeInTenant('policy:read');
-    const valid = [...new Set(policyIds.filter((id) => POLICY_ID.test(id)))];
+    const valid = [...new Set(policyIds.filter((id) => isIdOf('policy', id)))];
     const found = new Map<string, PolicyItem>();
     for (let i = 0; i < valid.length; i += 100) {
       const keys = valid.slice(i, i + 100).map((policyId) => ({ tenantId, policyId }));
@@ -63,7 +62,7 @@ export function policyReads(service: AdeService) {
     return paginate(
       args,
       (item: PolicyItem) => item.policyId,
-      (value) => POLICY_ID.test(value),
+      (value) => isIdOf('policy', value),
       async (after, limit) => {
         const query = policy.query.childrenOf({ tenantId, parentKey: policyId });
         const { data } = await (after ? query.gt({ policyId: after }) : query).go({ limit });
@@ -78,7 +77,7 @@ export function policyReads(service: AdeService) {
     return paginate(
       args,
       (item: PolicyItem) => item.policyId,
-      (value) => POLICY_ID.test(value),
+      (value) => isIdOf('policy', value),
       async (after, limit) => {
         const query = policy.query.byTenant({ tenantId });
         const { data } = await (after ? query.gt({ policyId: after }) : query).go({ limit });
