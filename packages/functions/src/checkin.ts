@@ -7,22 +7,17 @@
 import { type DeviceCore, mdmPart } from '@ade/core/device-core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { devicePartFromEnv } from './device-core-from-env.ts';
-import type { LambdaHandler } from './http.ts';
+import { bearerToken, type LambdaHandler, requestBytes } from './http.ts';
 import { withLogging } from './log.ts';
 import { withStoreUnavailable } from './unavailable.ts';
-
-export function rawBody(event: APIGatewayProxyEventV2): Buffer {
-  if (!event.body) return Buffer.alloc(0);
-  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
-}
 
 /** What check-in and the command channel both read from a request: tenant, signature, body, bearer. */
 export function mdmRequest(event: APIGatewayProxyEventV2) {
   return {
     tenantUlid: event.pathParameters?.tenant ?? '',
     signature: event.headers?.['mdm-signature'],
-    body: rawBody(event),
-    bearer: /^Bearer\s+(\S+)\s*$/i.exec(event.headers?.authorization ?? '')?.[1] ?? null,
+    body: requestBytes(event),
+    bearer: bearerToken(event),
   };
 }
 

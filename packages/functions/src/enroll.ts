@@ -11,22 +11,11 @@ import type { RedeemedToken } from '@ade/core/enrollment/index';
 import { EnrollmentRefusal } from '@ade/core/enrollment/refusal';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { devicePartFromEnv } from './device-core-from-env.ts';
-import type { LambdaHandler } from './http.ts';
+import { bearerToken, type LambdaHandler, requestBytes } from './http.ts';
 import { withLogging } from './log.ts';
 import { withStoreUnavailable } from './unavailable.ts';
 
 export type ProfileIssuer = (redeemed: RedeemedToken) => Promise<Buffer>;
-
-function rawBody(event: APIGatewayProxyEventV2): Buffer {
-  if (!event.body) return Buffer.alloc(0);
-  // Binary bodies arrive base64-encoded; a text one is taken byte for byte as it came.
-  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'latin1');
-}
-
-function bearer(event: APIGatewayProxyEventV2): string | null {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(event.headers?.authorization ?? '');
-  return match ? match[1]! : null;
-}
 
 export function createEnrollHandler(
   core: Pick<DeviceCore, 'enrollment'>,
@@ -38,8 +27,8 @@ export function createEnrollHandler(
       const result = await core.enrollment.enroll({
         discoveryId: event.pathParameters?.discoveryId ?? '',
         route,
-        body: rawBody(event),
-        bearer: bearer(event),
+        body: requestBytes(event),
+        bearer: bearerToken(event),
       });
       if (result.kind === 'challenge') {
         // Apple's example separates parameters with ", " (docs/protocol/enrollment.md#the-401-challenge).
