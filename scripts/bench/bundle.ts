@@ -8,16 +8,9 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 import { relative } from 'node:path';
 import { budgetFor, bundleFunction, functionNames, measureColdImport, smokeInvoke } from './bundler.ts';
-import { environment, kb, mb, repoRoot, table, verdict, writeResult } from './common.ts';
+import { environment, kb, mb, repoRoot, table, verdict, wholeNumberOption, writeResult } from './common.ts';
 
-function option(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  const value = index >= 0 ? Number(process.argv[index + 1]) : fallback;
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number ≥ 1`);
-  return value;
-}
-
-const runs = option('runs', 5);
+const runs = wholeNumberOption('runs', 5);
 
 const results = [];
 for (const name of functionNames()) {

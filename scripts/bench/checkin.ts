@@ -56,6 +56,7 @@ import {
   runWithDeadline,
   table,
   verdict,
+  wholeNumberOption,
   writeResult,
 } from './common.ts';
 
@@ -64,18 +65,11 @@ const PUBLIC_URL = 'https://mdm.bench.example';
 /** The whole run stops itself (exit code 1) after this; DynamoDB Local's watchdog follows the process. */
 const DEADLINE_MS = 10 * 60_000;
 
-function option(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  const value = index >= 0 ? Number(process.argv[index + 1]) : fallback;
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number ≥ 1`);
-  return value;
-}
-
 const config = {
-  devices: option('devices', 32),
-  requests: option('requests', 100),
-  commands: option('commands', 8),
-  verifyCalls: option('verify-calls', 2000),
+  devices: wholeNumberOption('devices', 32),
+  requests: wholeNumberOption('requests', 100),
+  commands: wholeNumberOption('commands', 8),
+  verifyCalls: wholeNumberOption('verify-calls', 2000),
   secrets: process.argv.includes('--secrets'),
 };
 

@@ -154,3 +154,11 @@ export function kmsRequestsSince(kms: { requests: { target: string }[] }, from: 
   }
   return byOperation;
 }
+
+/** `--name N` from the command line: a whole number ≥ `min`, or `fallback` when it is not given. */
+export function wholeNumberOption(name: string, fallback: number, min = 1): number {
+  const index = process.argv.indexOf(`--${name}`);
+  const value = index >= 0 ? Number(process.argv[index + 1]) : fallback;
+  if (!Number.isInteger(value) || value < min) throw new Error(`--${name} must be a whole number ≥ ${min}`);
+  return value;
+}

@@ -17,20 +17,23 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@ade/local/dynamodb-local';
-import { environment, median, repoRoot, round, sleep, table, verdict, writeResult } from './common.ts';
+import {
+  environment,
+  median,
+  repoRoot,
+  round,
+  sleep,
+  table,
+  verdict,
+  wholeNumberOption,
+  writeResult,
+} from './common.ts';
 
 const TARGET_READY_MS = 15_000;
 const READY_TIMEOUT_MS = 120_000;
 const EXIT_TIMEOUT_MS = 30_000;
 
-function option(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  const value = index >= 0 ? Number(process.argv[index + 1]) : fallback;
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number ≥ 1`);
-  return value;
-}
-
-const runs = option('runs', 3);
+const runs = wholeNumberOption('runs', 3);
 
 /** Process groups we started and have not seen exit: killed if this script dies early. */
 const liveGroups = new Set<number>();

@@ -43,6 +43,7 @@ import {
   summarize,
   table,
   verdict,
+  wholeNumberOption,
   writeResult,
 } from './common.ts';
 import {
@@ -66,21 +67,14 @@ const PUBLIC_URL = 'https://mdm.bench.example';
 /** The whole run stops itself (exit code 1) after this; DynamoDB Local's watchdog follows the process. */
 const DEADLINE_MS = 12 * 60_000;
 
-function option(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  const value = index >= 0 ? Number(process.argv[index + 1]) : fallback;
-  if (!Number.isInteger(value) || value < 0) throw new Error(`--${name} must be a whole number`);
-  return value;
-}
-
 const config = {
-  clients: Math.max(1, option('clients', 10)),
-  requestsPerClient: Math.max(1, option('requests', 1000)),
-  rounds: Math.max(1, option('rounds', 2)),
-  warmupPerClient: option('warmup', 200),
-  enrollments: Math.max(1, option('enrollments', 1000)),
-  concurrency: Math.max(1, option('concurrency', 20)),
-  macEvery: option('mac-every', 4),
+  clients: Math.max(1, wholeNumberOption('clients', 10, 0)),
+  requestsPerClient: Math.max(1, wholeNumberOption('requests', 1000, 0)),
+  rounds: Math.max(1, wholeNumberOption('rounds', 2, 0)),
+  warmupPerClient: wholeNumberOption('warmup', 200, 0),
+  enrollments: Math.max(1, wholeNumberOption('enrollments', 1000, 0)),
+  concurrency: Math.max(1, wholeNumberOption('concurrency', 20, 0)),
+  macEvery: wholeNumberOption('mac-every', 4, 0),
 };
 
 const system: Actor = { kind: 'system', role: 'ADMIN', name: 'bench' };

@@ -31,24 +31,25 @@ import { type LocalServer, startLocalServer } from '@ade/local/server';
 import { ensureTable } from '@ade/local/table';
 import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { localHandlers, wireDeviceCore } from '../../test/support/handlers.ts';
-import { environment, round, runWithDeadline, summarize, table, writeResult } from './common.ts';
+import {
+  environment,
+  round,
+  runWithDeadline,
+  summarize,
+  table,
+  wholeNumberOption,
+  writeResult,
+} from './common.ts';
 
 const TABLE_NAME = 'ade-bench-flood';
 const PUBLIC_URL = 'https://mdm.bench.example';
 const DEADLINE_MS = 20 * 60_000;
 const system: Actor = { kind: 'system', role: 'ADMIN', name: 'bench' };
 
-function option(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  const value = index >= 0 ? Number(process.argv[index + 1]) : fallback;
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number ≥ 1`);
-  return value;
-}
-
 const config = {
-  requests: option('requests', 5_000),
-  concurrency: option('concurrency', 8),
-  samples: option('samples', 500),
+  requests: wholeNumberOption('requests', 5_000),
+  concurrency: wholeNumberOption('concurrency', 8),
+  samples: wholeNumberOption('samples', 500),
 };
 
 // ---------------------------------------------------------------- the table's size

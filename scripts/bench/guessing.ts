@@ -50,7 +50,15 @@ import { type DynamoLocal, startDynamoLocal } from '@ade/local/dynamodb-local';
 import { type LocalServer, startLocalServer } from '@ade/local/server';
 import { ensureTable } from '@ade/local/table';
 import { localHandlers } from '../../test/support/handlers.ts';
-import { environment, round, runWithDeadline, summarize, table, writeResult } from './common.ts';
+import {
+  environment,
+  round,
+  runWithDeadline,
+  summarize,
+  table,
+  wholeNumberOption,
+  writeResult,
+} from './common.ts';
 
 const TABLE_NAME = 'ade-bench-guessing';
 const PUBLIC_URL = 'https://mdm.bench.example';
@@ -61,19 +69,12 @@ const HOUR = 3_600_000;
 /** The whole run stops itself (exit code 1) after this; DynamoDB Local's watchdog follows the process. */
 const DEADLINE_MS = 15 * 60_000;
 
-function option(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  const value = index >= 0 ? Number(process.argv[index + 1]) : fallback;
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number ≥ 1`);
-  return value;
-}
-
 const settings = {
-  concurrency: option('concurrency', 8),
-  seconds: option('seconds', 15),
-  hours: option('hours', 2),
-  hourSeconds: option('hour-seconds', 20),
-  samples: option('samples', 100),
+  concurrency: wholeNumberOption('concurrency', 8),
+  seconds: wholeNumberOption('seconds', 15),
+  hours: wholeNumberOption('hours', 2),
+  hourSeconds: wholeNumberOption('hour-seconds', 20),
+  samples: wholeNumberOption('samples', 100),
   /** Part 2 alone, e.g. to run the same latency samples on another revision. */
   latencyOnly: process.argv.includes('--latency-only'),
 };

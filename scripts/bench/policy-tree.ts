@@ -15,7 +15,16 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { type Actor, AppError, type Core, runAs } from '@ade/core';
 import type { DynamoLocal } from '@ade/local/dynamodb-local';
 import type { LocalServer } from '@ade/local/server';
-import { environment, round, sleep, summarize, table, verdict, writeResult } from './common.ts';
+import {
+  environment,
+  round,
+  sleep,
+  summarize,
+  table,
+  verdict,
+  wholeNumberOption,
+  writeResult,
+} from './common.ts';
 
 const TARGET_REQUESTS_PER_PAGE = 2;
 const TOTAL_POLICIES = 1_000;
@@ -24,16 +33,9 @@ const SITES_PER_REGION = 9;
 const PAGE_SIZE = 100;
 const TABLE_NAME = 'ade-bench-policy-tree';
 
-function option(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  const value = index >= 0 ? Number(process.argv[index + 1]) : fallback;
-  if (!Number.isInteger(value) || value < 0) throw new Error(`--${name} must be a whole number`);
-  return value;
-}
-
-const passes = option('passes', 20);
-const warmupPasses = option('warmup', 1);
-const concurrency = Math.max(1, option('concurrency', 8));
+const passes = wholeNumberOption('passes', 20, 0);
+const warmupPasses = wholeNumberOption('warmup', 1, 0);
+const concurrency = Math.max(1, wholeNumberOption('concurrency', 8, 0));
 
 const system: Actor = { kind: 'system', role: 'ADMIN', name: 'bench' };
 
