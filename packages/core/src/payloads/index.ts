@@ -314,7 +314,18 @@ export function payloadOperations(
    * secret value (also for a payload stored before secrets were sealed, until it is migrated), and
    * each secret key where the settings can hold one, with whether a value is stored.
    */
-  async function masked(item: PayloadItem): Promise<{ settingsJson: string; secrets: MaskedSecret[] }> {
+  /** One masking per item read: GraphQL's `settings` and `secrets` both ask for it. */
+  const maskings = new WeakMap<PayloadItem, Promise<{ settingsJson: string; secrets: MaskedSecret[] }>>();
+  function masked(item: PayloadItem): Promise<{ settingsJson: string; secrets: MaskedSecret[] }> {
+    let masking = maskings.get(item);
+    if (!masking) {
+      masking = mask(item);
+      maskings.set(item, masking);
+    }
+    return masking;
+  }
+
+  async function mask(item: PayloadItem): Promise<{ settingsJson: string; secrets: MaskedSecret[] }> {
     const { separateSecrets, secretKeyPaths, formatKeyPath } = await catalog();
     const settings = withPlaceholders(item);
     return {
